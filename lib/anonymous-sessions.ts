@@ -1,0 +1,79 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { AnonymousSessionsOptions, ResolvedOptions } from './options';
+import type { AnonymousStore } from './store/types';
+import type { AnonymousSessionRecord } from './session-record';
+import type { CreateInput, MetadataChange } from './session-service';
+import { resolveOptions } from './options';
+import { MemoryStore } from './store/memory';
+import { SessionService } from './session-service';
+import { anonymousMiddleware } from './middleware';
+import { errorHandler } from './error-handler';
+import { warnOnce } from './warn';
+
+/**
+ * The library's entry point: validates options once and hands out the middleware, router, strategy and
+ * transfer hooks, all sharing one store.
+ *
+ * @example
+ * const anon = anonymousSessions({ issuer: 'https://shop.example', audience: 'https://api.shop.example' });
+ * app.use(session({ secret, resave: false, saveUninitialized: false }));
+ * app.use(anon.middleware());
+ */
+export function anonymousSessions(options: AnonymousSessionsOptions): AnonymousSessions {
+  return new AnonymousSessions(options);
+}
+
+export class AnonymousSessions {
+  readonly options: ResolvedOptions;
+  readonly store: AnonymousStore;
+  /** @internal */
+  readonly service: SessionService;
+
+  constructor(options: AnonymousSessionsOptions) {
+    this.options = resolveOptions(options);
+    this.store = this.options.store ?? this.defaultStore();
+    this.service = new SessionService(this.store, this.options);
+  }
+
+  /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
+  middleware(): RequestHandler {
+    return anonymousMiddleware(this.service);
+  }
+
+  /** Renders this library's errors (503 with `Retry-After`, metadata limits…) as JSON; mount last. */
+  errorHandler(): ErrorRequestHandler {
+    return errorHandler();
+  }
+
+  /** Creates and stores a session outside a request (imports, server-side flows). */
+  createSession(input?: CreateInput): Promise<AnonymousSessionRecord> {
+    return this.service.create(input);
+  }
+
+  /** The active record, or undefined if it is unknown, expired or ended. */
+  getSession(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    return this.service.load(sessionId);
+  }
+
+  /** Changes a session's metadata atomically, outside a request. */
+  updateSession(sessionId: string, change: MetadataChange): Promise<AnonymousSessionRecord> {
+    return this.service.update(sessionId, change);
+  }
+
+  /** Ends a session server-side; resolves false if it was not active. */
+  revokeSession(sessionId: string): Promise<boolean> {
+    return this.service.revoke(sessionId);
+  }
+
+  private defaultStore(): AnonymousStore {
+    if (process.env.NODE_ENV === 'production') {
+      warnOnce(
+        this.options.logger,
+        'memory-store',
+        'anonymous sessions are kept in memory (the embedded default): they are lost on restart and not shared ' +
+          'between processes. Pass `store: new RedisStore({ client })` in production.',
+      );
+    }
+    return new MemoryStore({ clock: this.options.clock });
+  }
+}

@@ -1,0 +1,73 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** `active`, or ended: `transferred` to a real user at login/sign-up, or `revoked` (logout, admin). */
+export type SessionState = 'active' | 'transferred' | 'revoked';
+
+/**
+ * The server-side anonymous session: the single source of truth. Times are epoch milliseconds.
+ * `metadata` is kept serialized so stores copy one string instead of deep-cloning objects.
+ */
+export interface AnonymousSessionRecord {
+  sessionId: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** When the session ends unless used again: `lastSeenAt + idle`, capped at `absoluteExpiresAt`. */
+  expiresAt: number;
+  /** When the session ends whatever happens: `createdAt + absolute lifetime`. */
+  absoluteExpiresAt: number;
+  /** Metadata JSON, already checked against the limits. */
+  metadata: string;
+  state: SessionState;
+  /** Incremented by every metadata update; the basis of optimistic concurrency. */
+  version: number;
+  /** The real user this session was transferred to, and when. */
+  transferredTo?: string;
+  transferredAt?: number;
+  revokedAt?: number;
+}
+
+export interface Lifetimes {
+  /** Idle timeout in seconds. */
+  idle: number;
+  /** Absolute lifetime in seconds. */
+  absolute: number;
+}
+
+/** 256 bits from the CSPRNG, base64url: the session id is never guessable. */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function newUserId(prefix: string): string {
+  return `${prefix}${randomUUID()}`;
+}
+
+export function newRecord(input: {
+  userId: string;
+  metadata: string;
+  now: number;
+  lifetimes: Lifetimes;
+}): AnonymousSessionRecord {
+  const absoluteExpiresAt = input.now + input.lifetimes.absolute * 1000;
+  return {
+    sessionId: newSessionId(),
+    userId: input.userId,
+    createdAt: input.now,
+    lastSeenAt: input.now,
+    expiresAt: Math.min(input.now + input.lifetimes.idle * 1000, absoluteExpiresAt),
+    absoluteExpiresAt,
+    metadata: input.metadata,
+    state: 'active',
+    version: 0,
+  };
+}
+
+/** The expiry after activity at `now`: the idle window slides, the absolute lifetime does not. */
+export function slidingExpiry(record: AnonymousSessionRecord, now: number, lifetimes: Lifetimes): number {
+  return Math.min(now + lifetimes.idle * 1000, record.absoluteExpiresAt);
+}
+
+export function isUsable(record: AnonymousSessionRecord, now: number): boolean {
+  return record.state === 'active' && record.expiresAt > now;
+}

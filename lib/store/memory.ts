@@ -1,0 +1,170 @@
+import type { AnonymousSessionRecord } from '../session-record';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './types';
+import { positiveInteger } from '../validate';
+
+export interface MemoryStoreOptions {
+  /** Most records held; past it the least recently seen record is evicted. Default 100000. */
+  maxSessions?: number;
+  /** Seconds between background sweeps of expired records. Default 60. */
+  sweepInterval?: number;
+  /** Clock in epoch ms, for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+interface Entry {
+  record: AnonymousSessionRecord;
+  claimToken?: string;
+  claimUserId?: string;
+  claimUntil?: number;
+}
+
+const SWEEP_CHUNK = 1000;
+
+/**
+ * The embedded default store: one process, bounded, records lost on restart. Use `RedisStore` to run
+ * more than one process or to keep guests across restarts.
+ *
+ * Records are kept in least-recently-seen order, so eviction at `maxSessions` drops the guest closest
+ * to idle expiry in O(1); a background sweep removes expired records in chunks without blocking the event loop.
+ */
+export class MemoryStore implements AnonymousStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxSessions: number;
+  private readonly clock: () => number;
+  private readonly timer: NodeJS.Timeout;
+  private sweeping = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxSessions = positiveInteger(options.maxSessions ?? 100_000, 'MemoryStore.maxSessions');
+    const sweepSeconds = positiveInteger(options.sweepInterval ?? 60, 'MemoryStore.sweepInterval');
+    this.clock = options.clock ?? Date.now;
+    this.timer = setInterval(() => this.sweep(), sweepSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Number of records held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Stops the background sweep (the timer never holds the process open, but tests like a clean stop). */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  async create(record: AnonymousSessionRecord): Promise<boolean> {
+    if (this.live(record.sessionId)) return false;
+    while (this.entries.size >= this.maxSessions) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    this.entries.set(record.sessionId, { record: { ...record } });
+    return true;
+  }
+
+  async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    const entry = this.live(sessionId);
+    return entry ? { ...entry.record } : undefined;
+  }
+
+  async touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean> {
+    const entry = this.live(sessionId);
+    if (!entry || entry.record.state !== 'active') return false;
+    entry.record.lastSeenAt = lastSeenAt;
+    entry.record.expiresAt = expiresAt;
+    // Re-insert to keep the map in least-recently-seen order.
+    this.entries.delete(sessionId);
+    this.entries.set(sessionId, entry);
+    return true;
+  }
+
+  async compareAndSetMetadata(
+    sessionId: string,
+    expectedVersion: number,
+    metadata: string,
+    now: number,
+  ): Promise<CasResult> {
+    const entry = this.live(sessionId);
+    if (!entry) return { status: 'missing' };
+    if (entry.record.state !== 'active') return { status: 'ended' };
+    if (entry.claimUntil !== undefined && entry.claimUntil > now) return { status: 'busy' };
+    if (entry.record.version !== expectedVersion) return { status: 'conflict' };
+    entry.record.metadata = metadata;
+    entry.record.version += 1;
+    return { status: 'ok', version: entry.record.version };
+  }
+
+  async revoke(sessionId: string, at: number): Promise<boolean> {
+    const entry = this.live(sessionId);
+    if (!entry || entry.record.state !== 'active') return false;
+    entry.record.state = 'revoked';
+    entry.record.revokedAt = at;
+    return true;
+  }
+
+  async claim(sessionId: string, request: ClaimRequest): Promise<ClaimResult> {
+    const entry = this.live(sessionId, request.now);
+    if (!entry) return { status: 'missing' };
+    const { record } = entry;
+    if (record.state === 'transferred') {
+      return { status: 'transferred', userId: record.transferredTo ?? '', at: record.transferredAt ?? 0 };
+    }
+    if (record.state === 'revoked') return { status: 'revoked' };
+    if (entry.claimUntil !== undefined && entry.claimUntil > request.now && entry.claimToken !== request.token) {
+      return { status: 'pending', userId: entry.claimUserId ?? '' };
+    }
+    entry.claimToken = request.token;
+    entry.claimUserId = request.userId;
+    entry.claimUntil = request.leaseUntil;
+    return { status: 'claimed', record: { ...record } };
+  }
+
+  async completeClaim(sessionId: string, token: string, at: number): Promise<boolean> {
+    const entry = this.entries.get(sessionId);
+    if (!entry || entry.claimToken !== token || entry.record.state !== 'active') return false;
+    entry.record.state = 'transferred';
+    entry.record.transferredTo = entry.claimUserId;
+    entry.record.transferredAt = at;
+    delete entry.claimToken;
+    delete entry.claimUserId;
+    delete entry.claimUntil;
+    return true;
+  }
+
+  async releaseClaim(sessionId: string, token: string): Promise<void> {
+    const entry = this.entries.get(sessionId);
+    if (entry && entry.claimToken === token) {
+      delete entry.claimToken;
+      delete entry.claimUserId;
+      delete entry.claimUntil;
+    }
+  }
+
+  async destroy(sessionId: string): Promise<void> {
+    this.entries.delete(sessionId);
+  }
+
+  /** The entry if it exists and has not expired; an expired one is dropped on sight. */
+  private live(sessionId: string, now = this.clock()): Entry | undefined {
+    const entry = this.entries.get(sessionId);
+    if (entry && entry.record.expiresAt <= now) {
+      this.entries.delete(sessionId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Removes expired records a chunk at a time, yielding to the event loop between chunks. */
+  private sweep(): void {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    const keys = [...this.entries.keys()];
+    const step = (start: number): void => {
+      const now = this.clock();
+      for (const key of keys.slice(start, start + SWEEP_CHUNK)) this.live(key, now);
+      if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
+      else this.sweeping = false;
+    };
+    step(0);
+  }
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Lua scripts of the Redis store. Each touches one key (the session's hash), so each runs atomically and is
+ * Redis Cluster safe. Hash fields: u userId, c createdAt, s lastSeenAt, e expiresAt, a absoluteExpiresAt,
+ * m metadata JSON, st state, v version, tu/ta transferred to/at, ra revokedAt, cb/cu/cx claim token/user/until.
+ */
+
+export interface Script {
+  source: string;
+  sha1: string;
+}
+
+function script(source: string): Script {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/** ARGV: u c s e a m ; writes the hash and its expiry unless the key exists. */
+export const CREATE = script(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'u', ARGV[1], 'c', ARGV[2], 's', ARGV[3], 'e', ARGV[4], 'a', ARGV[5], 'm', ARGV[6], 'st', 'active', 'v', '0')
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+return 1`);
+
+export const GET = script(`return redis.call('HGETALL', KEYS[1])`);
+
+/** ARGV: lastSeenAt expiresAt */
+export const TOUCH = script(`
+if redis.call('HGET', KEYS[1], 'st') ~= 'active' then return 0 end
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'e', ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1`);
+
+/** ARGV: expectedVersion metadata now. Returns the new version, or -1 missing, -2 ended, -3 busy, -4 conflict. */
+export const CAS_METADATA = script(`
+local f = redis.call('HMGET', KEYS[1], 'st', 'v', 'cx')
+if not f[1] then return -1 end
+if f[1] ~= 'active' then return -2 end
+if f[3] and tonumber(f[3]) > tonumber(ARGV[3]) then return -3 end
+if f[2] ~= ARGV[1] then return -4 end
+local v = tonumber(f[2]) + 1
+redis.call('HSET', KEYS[1], 'm', ARGV[2], 'v', tostring(v))
+return v`);
+
+/** ARGV: at */
+export const REVOKE = script(`
+if redis.call('HGET', KEYS[1], 'st') ~= 'active' then return 0 end
+redis.call('HSET', KEYS[1], 'st', 'revoked', 'ra', ARGV[1])
+return 1`);
+
+/** ARGV: token userId leaseUntil now. Returns {status, ...}. */
+export const CLAIM = script(`
+local f = redis.call('HMGET', KEYS[1], 'st', 'e', 'tu', 'ta', 'cb', 'cu', 'cx')
+if not f[1] or tonumber(f[2]) <= tonumber(ARGV[4]) then return {'missing'} end
+if f[1] == 'transferred' then return {'transferred', f[3], f[4]} end
+if f[1] == 'revoked' then return {'revoked'} end
+if f[5] and f[5] ~= ARGV[1] and tonumber(f[7]) > tonumber(ARGV[4]) then return {'pending', f[6]} end
+redis.call('HSET', KEYS[1], 'cb', ARGV[1], 'cu', ARGV[2], 'cx', ARGV[3])
+return {'claimed', redis.call('HGETALL', KEYS[1])}`);
+
+/** ARGV: token at */
+export const COMPLETE_CLAIM = script(`
+local f = redis.call('HMGET', KEYS[1], 'st', 'cb', 'cu')
+if f[1] ~= 'active' or f[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'st', 'transferred', 'tu', f[3], 'ta', ARGV[2])
+redis.call('HDEL', KEYS[1], 'cb', 'cu', 'cx')
+return 1`);
+
+/** ARGV: token */
+export const RELEASE_CLAIM = script(`
+if redis.call('HGET', KEYS[1], 'cb') == ARGV[1] then redis.call('HDEL', KEYS[1], 'cb', 'cu', 'cx') end
+return 1`);
+
+export const DESTROY = script(`return redis.call('DEL', KEYS[1])`);

@@ -1,0 +1,174 @@
+import type { AnonymousSessionRecord, SessionState } from '../session-record';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './types';
+import { ConfigurationError, StoreUnavailableError } from '../errors';
+import { nonEmptyString, positiveInteger } from '../validate';
+import * as scripts from './redis-scripts';
+
+/**
+ * The part of a node-redis client (v5+) this store uses: `createClient()` and `createCluster()` both fit,
+ * so pass the same client you give connect-redis.
+ */
+export interface RedisScriptClient {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** node-redis's readiness flag; when present and false, operations fail fast instead of queueing. */
+  readonly isReady?: boolean;
+}
+
+export interface RedisStoreOptions {
+  /** A connected node-redis client or cluster client. Give it an `error` listener, or it crashes the process. */
+  client: RedisScriptClient;
+  /** Key prefix. Default `"eas:"`. Keys are `<prefix>s:{<sessionId>}`, hash-tagged for Redis Cluster. */
+  prefix?: string;
+  /** Milliseconds an operation may take before the request gets a 503. Default 1000. */
+  timeout?: number;
+  /** Seconds clients are told to wait (`Retry-After`) during an outage. Default 5. */
+  retryAfter?: number;
+}
+
+/**
+ * Anonymous sessions in Redis: one hash per session, expiring by Redis TTL at the session's `expiresAt`
+ * (nothing scans), every change an atomic Lua script on that one key. Works with Redis Cluster.
+ *
+ * @example
+ * const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
+ * client.on('error', (err) => console.error('redis', err));
+ * await client.connect();
+ * const anon = anonymousSessions({ issuer, audience, store: new RedisStore({ client }) });
+ */
+export class RedisStore implements AnonymousStore {
+  private readonly client: RedisScriptClient;
+  private readonly prefix: string;
+  private readonly timeout: number;
+  private readonly retryAfter: number;
+
+  constructor(options: RedisStoreOptions) {
+    const client = (options as Partial<RedisStoreOptions> | undefined)?.client;
+    if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
+      throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
+    }
+    this.client = client;
+    this.prefix = nonEmptyString(options.prefix ?? 'eas:', 'RedisStore.prefix');
+    this.timeout = positiveInteger(options.timeout ?? 1000, 'RedisStore.timeout');
+    this.retryAfter = positiveInteger(options.retryAfter ?? 5, 'RedisStore.retryAfter');
+  }
+
+  /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
+  key(sessionId: string): string {
+    return `${this.prefix}s:{${sessionId}}`;
+  }
+
+  async create(r: AnonymousSessionRecord): Promise<boolean> {
+    const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata].map(String);
+    return (await this.run(scripts.CREATE, r.sessionId, args)) === 1;
+  }
+
+  async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    const reply = (await this.run(scripts.GET, sessionId, [])) as string[];
+    return reply.length === 0 ? undefined : toRecord(sessionId, reply);
+  }
+
+  async touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean> {
+    return (await this.run(scripts.TOUCH, sessionId, [String(lastSeenAt), String(expiresAt)])) === 1;
+  }
+
+  async compareAndSetMetadata(
+    sessionId: string,
+    expectedVersion: number,
+    metadata: string,
+    now: number,
+  ): Promise<CasResult> {
+    const reply = Number(
+      await this.run(scripts.CAS_METADATA, sessionId, [String(expectedVersion), metadata, String(now)]),
+    );
+    if (reply >= 0) return { status: 'ok', version: reply };
+    return { status: (['missing', 'ended', 'busy', 'conflict'] as const)[-reply - 1] };
+  }
+
+  async revoke(sessionId: string, at: number): Promise<boolean> {
+    return (await this.run(scripts.REVOKE, sessionId, [String(at)])) === 1;
+  }
+
+  async claim(sessionId: string, request: ClaimRequest): Promise<ClaimResult> {
+    const args = [request.token, request.userId, String(request.leaseUntil), String(request.now)];
+    const reply = (await this.run(scripts.CLAIM, sessionId, args)) as [string, ...unknown[]];
+    switch (reply[0]) {
+      case 'claimed':
+        return { status: 'claimed', record: toRecord(sessionId, reply[1] as string[]) };
+      case 'pending':
+        return { status: 'pending', userId: String(reply[1]) };
+      case 'transferred':
+        return { status: 'transferred', userId: String(reply[1]), at: Number(reply[2]) };
+      case 'revoked':
+        return { status: 'revoked' };
+      default:
+        return { status: 'missing' };
+    }
+  }
+
+  async completeClaim(sessionId: string, token: string, at: number): Promise<boolean> {
+    return (await this.run(scripts.COMPLETE_CLAIM, sessionId, [token, String(at)])) === 1;
+  }
+
+  async releaseClaim(sessionId: string, token: string): Promise<void> {
+    await this.run(scripts.RELEASE_CLAIM, sessionId, [token]);
+  }
+
+  async destroy(sessionId: string): Promise<void> {
+    // DEL through a script keeps the client surface to eval/evalSha.
+    await this.run(scripts.DESTROY, sessionId, []);
+  }
+
+  /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
+  private async run(script: scripts.Script, sessionId: string, args: string[]): Promise<unknown> {
+    if (this.client.isReady === false) {
+      throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter);
+    }
+    const options = { keys: [this.key(sessionId)], arguments: args };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError('The anonymous session store timed out', this.retryAfter)),
+        this.timeout,
+      );
+    });
+    const call = this.client.evalSha(script.sha1, options).catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
+      throw err;
+    });
+    try {
+      return await Promise.race([call, timedOut]);
+    } catch (err) {
+      if (err instanceof StoreUnavailableError || isServerError(err)) throw err;
+      throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter, err);
+    } finally {
+      clearTimeout(timer);
+      call.catch(() => undefined); // a call that lost the race to the timer must not become an unhandled rejection
+    }
+  }
+}
+
+/** Redis answered with an error (a bug, not an outage): surface it as is, not as a 503. */
+function isServerError(err: unknown): boolean {
+  return err instanceof Error && err.constructor.name === 'ErrorReply';
+}
+
+function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {
+  const f: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
+  const record: AnonymousSessionRecord = {
+    sessionId,
+    userId: f.u,
+    createdAt: Number(f.c),
+    lastSeenAt: Number(f.s),
+    expiresAt: Number(f.e),
+    absoluteExpiresAt: Number(f.a),
+    metadata: f.m,
+    state: f.st as SessionState,
+    version: Number(f.v),
+  };
+  if (f.tu !== undefined) record.transferredTo = f.tu;
+  if (f.ta !== undefined) record.transferredAt = Number(f.ta);
+  if (f.ra !== undefined) record.revokedAt = Number(f.ra);
+  return record;
+}

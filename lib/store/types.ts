@@ -1,0 +1,59 @@
+import type { AnonymousSessionRecord } from '../session-record';
+
+/** Outcome of a compare-and-set metadata write. */
+export type CasResult =
+  | { status: 'ok'; version: number }
+  /** Another writer got there first: re-read and retry. */
+  | { status: 'conflict' }
+  /** A transfer holds the session right now: retry shortly. */
+  | { status: 'busy' }
+  | { status: 'missing' }
+  | { status: 'ended' };
+
+/** Outcome of trying to claim a session for transfer. */
+export type ClaimResult =
+  /** This caller holds the claim until `leaseUntil`; `record` is the session as it was claimed. */
+  | { status: 'claimed'; record: AnonymousSessionRecord }
+  /** Another transfer holds a live claim, into `userId`. */
+  | { status: 'pending'; userId: string }
+  | { status: 'transferred'; userId: string; at: number }
+  | { status: 'revoked' }
+  | { status: 'missing' };
+
+export interface ClaimRequest {
+  /** Unique per attempt: a retry by the same user is a different attempt. */
+  token: string;
+  /** The real user the session would be transferred to. */
+  userId: string;
+  /** Epoch ms after which the claim lapses if never completed (a crashed process frees the session). */
+  leaseUntil: number;
+  now: number;
+}
+
+/**
+ * Where anonymous session records live. Every method is atomic on its own; implementations must never
+ * hang (a backend outage rejects with `StoreUnavailableError`) and must expire records at `expiresAt`
+ * without scanning on a request path.
+ *
+ * Implementations: `MemoryStore` (one process, the embedded default) and `RedisStore` (any number of processes).
+ */
+export interface AnonymousStore {
+  /** Writes a new record. Resolves `false` (and writes nothing) if the session id already exists. */
+  create(record: AnonymousSessionRecord): Promise<boolean>;
+  /** The record, including ended (`transferred`/`revoked`) ones until they expire; `undefined` if unknown. */
+  get(sessionId: string): Promise<AnonymousSessionRecord | undefined>;
+  /** Records activity on an active session. Resolves `false` if the session is not active. */
+  touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean>;
+  /** Writes `metadata` only if the record is active, unclaimed at `now`, and still at `expectedVersion`. */
+  compareAndSetMetadata(sessionId: string, expectedVersion: number, metadata: string, now: number): Promise<CasResult>;
+  /** Ends an active session. Resolves `false` if it was not active. */
+  revoke(sessionId: string, at: number): Promise<boolean>;
+  /** Takes the once-only transfer claim on an active session. */
+  claim(sessionId: string, request: ClaimRequest): Promise<ClaimResult>;
+  /** Marks a claimed session `transferred` to the claimant's user. Resolves `false` if the claim was lost. */
+  completeClaim(sessionId: string, token: string, at: number): Promise<boolean>;
+  /** Gives up a claim (the merge failed): the session stays active and can be transferred later. */
+  releaseClaim(sessionId: string, token: string): Promise<void>;
+  /** Deletes the record outright. */
+  destroy(sessionId: string): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import { anonymousSessions, ConfigurationError, type AnonymousSessionsOptions } from '../lib';
+
+const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test' };
+
+function refused(options: unknown, option: string, message: RegExp): void {
+  let error: unknown;
+  try {
+    anonymousSessions(options as AnonymousSessionsOptions);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigurationError);
+  expect((error as ConfigurationError).option).toBe(option);
+  expect((error as Error).message).toMatch(message);
+}
+
+describe('options are validated once, at construction, naming the option', () => {
+  it('requires issuer and audience', () => {
+    refused({ audience: 'x' }, 'issuer', /non-empty string/);
+    refused({ issuer: 'shop' }, 'issuer', /absolute URL/);
+    refused({ issuer: 'https://shop.test/?q=1', audience: 'x' }, 'issuer', /query/);
+    refused({ issuer: 'https://shop.test' }, 'audience', /non-empty string/);
+    refused({ ...base, audience: [] }, 'audience', /at least one/);
+    refused({ ...base, audience: ['a', ''] }, 'audience[1]', /non-empty/);
+  });
+
+  it('refuses zero, negative and fractional durations and limits (no `||` that swallows 0)', () => {
+    refused({ ...base, lifetimes: { idle: 0 } }, 'lifetimes.idle', /positive integer, got 0/);
+    refused({ ...base, lifetimes: { absolute: -1 } }, 'lifetimes.absolute', /positive integer/);
+    refused({ ...base, lifetimes: { idle: 100, absolute: 10 } }, 'lifetimes.idle', /must not exceed lifetimes.absolute/);
+    refused({ ...base, limits: { metadataBytes: 1.5 } }, 'limits.metadataBytes', /positive integer/);
+    refused({ ...base, limits: { metadataKeys: '10' } }, 'limits.metadataKeys', /positive integer, got "10"/);
+  });
+
+  it('checks the shape of store, skip, idPrefix and logger', () => {
+    refused({ ...base, store: {} }, 'store', /AnonymousStore/);
+    refused({ ...base, skip: true }, 'skip', /function/);
+    refused({ ...base, idPrefix: 'a b' }, 'idPrefix', /without spaces/);
+    refused({ ...base, logger: {} }, 'logger', /warn/);
+  });
+
+  it('applies documented defaults', () => {
+    const anon = anonymousSessions(base);
+    expect(anon.options).toMatchObject({
+      audience: ['https://api.shop.test'],
+      idPrefix: 'anon|',
+      lifetimes: { idle: 7 * 86400, absolute: 30 * 86400, touchInterval: 60 },
+      limits: { metadataBytes: 4096, metadataDepth: 5, metadataKeys: 100, updateAttempts: 10 },
+      sessionKey: 'anonymous',
+      lazy: false,
+    });
+  });
+
+  it('warns once when the in-memory default runs in production', () => {
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m) };
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      anonymousSessions({ ...base, logger });
+      anonymousSessions({ ...base, logger });
+    } finally {
+      process.env.NODE_ENV = env;
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/kept in memory.*RedisStore/);
+  });
+});

@@ -1,0 +1,113 @@
+import type { AnonymousStore } from '../../lib';
+import { newRecord } from '../../lib/session-record';
+
+const LIFETIMES = { idle: 3600, absolute: 86400 };
+
+/** The behaviour every AnonymousStore must have; run against each implementation. */
+export function describeStoreContract(name: string, makeStore: () => Promise<{ store: AnonymousStore; now: () => number }>): void {
+  describe(`${name} (store contract)`, () => {
+    let store: AnonymousStore;
+    let now: () => number;
+    const record = (metadata = '{}') => newRecord({ userId: 'anon|u1', metadata, now: now(), lifetimes: LIFETIMES });
+
+    beforeEach(async () => {
+      ({ store, now } = await makeStore());
+    });
+
+    it('creates a record and reads it back unchanged', async () => {
+      const r = record('{"cart":[1,2.5,"x"],"empty":[]}');
+      expect(await store.create(r)).toBe(true);
+      expect(await store.get(r.sessionId)).toEqual(r);
+    });
+
+    it('refuses to create over an existing id', async () => {
+      const r = record();
+      await store.create(r);
+      expect(await store.create({ ...r, userId: 'anon|other' })).toBe(false);
+      expect((await store.get(r.sessionId))?.userId).toBe('anon|u1');
+    });
+
+    it('answers undefined for an unknown id', async () => {
+      expect(await store.get('nope')).toBeUndefined();
+    });
+
+    it('touch moves lastSeenAt and expiresAt of an active session only', async () => {
+      const r = record();
+      await store.create(r);
+      expect(await store.touch(r.sessionId, r.lastSeenAt + 1000, r.expiresAt + 1000)).toBe(true);
+      expect(await store.get(r.sessionId)).toMatchObject({ lastSeenAt: r.lastSeenAt + 1000, expiresAt: r.expiresAt + 1000 });
+      await store.revoke(r.sessionId, now());
+      expect(await store.touch(r.sessionId, r.lastSeenAt + 2000, r.expiresAt + 2000)).toBe(false);
+    });
+
+    it('compare-and-set writes only at the expected version', async () => {
+      const r = record();
+      await store.create(r);
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{"a":1}', now())).toEqual({ status: 'ok', version: 1 });
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{"a":2}', now())).toEqual({ status: 'conflict' });
+      expect(await store.get(r.sessionId)).toMatchObject({ metadata: '{"a":1}', version: 1 });
+      expect(await store.compareAndSetMetadata('nope', 0, '{}', now())).toEqual({ status: 'missing' });
+    });
+
+    it('revoke ends an active session once and keeps the record', async () => {
+      const r = record();
+      await store.create(r);
+      expect(await store.revoke(r.sessionId, 123)).toBe(true);
+      expect(await store.revoke(r.sessionId, 456)).toBe(false);
+      expect(await store.get(r.sessionId)).toMatchObject({ state: 'revoked', revokedAt: 123 });
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{}', now())).toEqual({ status: 'ended' });
+    });
+
+    it('claim is once-only: one claimant, others see pending, then transferred', async () => {
+      const r = record('{"cart":["a"]}');
+      await store.create(r);
+      const t = now();
+      const first = await store.claim(r.sessionId, { token: 't1', userId: 'user-1', leaseUntil: t + 30_000, now: t });
+      expect(first).toEqual({ status: 'claimed', record: r });
+      expect(await store.claim(r.sessionId, { token: 't2', userId: 'user-2', leaseUntil: t + 30_000, now: t })).toEqual({
+        status: 'pending',
+        userId: 'user-1',
+      });
+      // metadata writes wait while a transfer holds the session
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{}', t)).toEqual({ status: 'busy' });
+      expect(await store.completeClaim(r.sessionId, 't2', t)).toBe(false);
+      expect(await store.completeClaim(r.sessionId, 't1', t + 5)).toBe(true);
+      expect(await store.claim(r.sessionId, { token: 't3', userId: 'user-2', leaseUntil: t + 30_000, now: t })).toEqual({
+        status: 'transferred',
+        userId: 'user-1',
+        at: t + 5,
+      });
+      expect(await store.get(r.sessionId)).toMatchObject({ state: 'transferred', transferredTo: 'user-1', transferredAt: t + 5 });
+    });
+
+    it('a released or lapsed claim leaves the session active and claimable', async () => {
+      const r = record();
+      await store.create(r);
+      const t = now();
+      await store.claim(r.sessionId, { token: 't1', userId: 'user-1', leaseUntil: t + 1000, now: t });
+      await store.releaseClaim(r.sessionId, 't1');
+      expect((await store.claim(r.sessionId, { token: 't2', userId: 'user-2', leaseUntil: t + 1000, now: t })).status).toBe('claimed');
+      // t2 crashes; after its lease, t3 may claim
+      const later = t + 1001;
+      expect((await store.claim(r.sessionId, { token: 't3', userId: 'user-3', leaseUntil: later + 1000, now: later })).status).toBe('claimed');
+      expect(await store.completeClaim(r.sessionId, 't2', later)).toBe(false);
+      expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
+      expect(await store.claim(r.sessionId, { token: 'x', userId: 'u', leaseUntil: later, now: later })).toEqual({ status: 'pending', userId: 'user-3' });
+    });
+
+    it('a revoked session cannot be claimed', async () => {
+      const r = record();
+      await store.create(r);
+      await store.revoke(r.sessionId, now());
+      expect(await store.claim(r.sessionId, { token: 't', userId: 'u', leaseUntil: now() + 1000, now: now() })).toEqual({ status: 'revoked' });
+      expect(await store.claim('nope', { token: 't', userId: 'u', leaseUntil: now() + 1000, now: now() })).toEqual({ status: 'missing' });
+    });
+
+    it('destroy deletes the record', async () => {
+      const r = record();
+      await store.create(r);
+      await store.destroy(r.sessionId);
+      expect(await store.get(r.sessionId)).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,62 @@
+import express, { type Express } from 'express';
+import session, { type Store } from 'express-session';
+import { anonymousSessions, type AnonymousSessions, type AnonymousSessionsOptions } from '../../lib';
+
+export const ISSUER = 'https://shop.test';
+export const AUDIENCE = 'https://api.shop.test';
+
+export interface TestApp {
+  app: Express;
+  anon: AnonymousSessions;
+}
+
+/**
+ * A minimal app: express-session, anon.middleware(), and routes that show and change the guest.
+ * `sessionStore` defaults to express-session's MemoryStore.
+ */
+export function buildApp(
+  options: Partial<AnonymousSessionsOptions> = {},
+  sessionStore?: Store,
+  mount?: (app: Express, anon: AnonymousSessions) => void,
+): TestApp {
+  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, ...options });
+  const app = express();
+  app.use(express.json());
+  app.use(
+    session({
+      secret: 'test secret that is long enough',
+      resave: false,
+      saveUninitialized: false,
+      store: sessionStore,
+    }),
+  );
+  app.use(anon.middleware());
+  mount?.(app, anon);
+  app.get('/me', (req, res) => {
+    const a = req.anonymous;
+    res.json(a ? { id: a.id, sessionId: a.sessionId, persisted: a.persisted, metadata: a.metadata } : null);
+  });
+  app.post('/cart', async (req, res) => {
+    const sku = String(req.body.sku);
+    const metadata = await req.anonymous!.update((m) => ({
+      ...m,
+      cart: [...((m.cart as string[] | undefined) ?? []), sku],
+    }));
+    res.json(metadata);
+  });
+  app.patch('/metadata', async (req, res) => {
+    res.json(await req.anonymous!.update(req.body));
+  });
+  app.post('/revoke', async (req, res) => {
+    await req.anonymous!.revoke();
+    res.status(204).end();
+  });
+  app.use(anon.errorHandler());
+  return { app, anon };
+}
+
+/** A clock tests move by hand. */
+export function frozenClock(start = Date.UTC(2026, 0, 1)): { now: () => number; advance: (seconds: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (seconds) => (t += seconds * 1000) };
+}
