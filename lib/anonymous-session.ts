@@ -93,7 +93,7 @@ export class AnonymousSession {
   /** Stores a lazy-mode session and binds it to the browser's session cookie. No-op once persisted. */
   async persist(): Promise<void> {
     if (this.#persisted) return;
-    await this.#service.persist(this.#record);
+    await this.#service.persist(this.#record, this.#req);
     this.#persisted = true;
     await bind(this.#req, this.#service.options.sessionKey, this.#record.sessionId);
   }

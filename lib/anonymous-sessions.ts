@@ -9,6 +9,10 @@ import { SessionService } from './session-service';
 import { anonymousMiddleware } from './middleware';
 import { errorHandler } from './error-handler';
 import { warnOnce } from './warn';
+import { TokenService } from './tokens/token-service';
+import { CreationLimiter } from './rate-limit';
+import { anonymousRouter } from './router';
+import type { Router } from 'express';
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -28,11 +32,32 @@ export class AnonymousSessions {
   readonly store: AnonymousStore;
   /** @internal */
   readonly service: SessionService;
+  /** @internal */
+  readonly tokens: TokenService;
+  /** @internal */
+  readonly limiter: CreationLimiter | undefined;
 
   constructor(options: AnonymousSessionsOptions) {
     this.options = resolveOptions(options);
     this.store = this.options.store ?? this.defaultStore();
     this.service = new SessionService(this.store, this.options);
+    this.tokens = new TokenService(this.options);
+    const rateLimit = this.options.tokens.rateLimit;
+    this.limiter = rateLimit === false ? undefined : new CreationLimiter(this.store, rateLimit);
+    this.service.beforeCreate = this.limiter ? (req) => this.limiter!.consume(req) : undefined;
+    if (this.options.tokens.accessKeys.ephemeral || this.options.tokens.sessionKeys.ephemeral) {
+      warnOnce(
+        this.options.logger,
+        'ephemeral-keys',
+        'no `keys` configured: signing keys were generated at start-up. Tokens stop verifying on restart and ' +
+          'other processes cannot verify them. Run `npx express-anonymous-session keygen` and pass the result as `keys`.',
+      );
+    }
+  }
+
+  /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
+  router(): Router {
+    return anonymousRouter({ options: this.options, service: this.service, tokens: this.tokens, limiter: this.limiter });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */

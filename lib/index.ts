@@ -12,6 +12,12 @@ export type { MemoryStoreOptions } from './store/memory';
 export { RedisStore } from './store/redis';
 export type { RedisStoreOptions, RedisScriptClient } from './store/redis';
 export type { Logger } from './warn';
+export type { KeysOption, PrivateKeyInput, SecretInput, AsymmetricAlgorithm } from './keys';
+export type { TokenOptions, ClientConfig, RateLimitOption } from './token-options';
+export type { ClaimMapping } from './tokens/claims-mapping';
+export type { AccessTokenClaims } from './tokens/access-token';
+export type { TokenResponse } from './tokens/token-service';
+export { RateLimitedError } from './rate-limit';
 export {
   AnonymousSessionError,
   ConfigurationError,

@@ -4,6 +4,9 @@ import { AnonymousSession } from './anonymous-session';
 import { boundSessionId, cookieWillBeDropped, unbind } from './session-binding';
 import { AnonymousSessionError } from './errors';
 import { warnOnce } from './warn';
+import { RateLimitedError } from './rate-limit';
+
+const ENDPOINTS = new Set(['/anonymous/token', '/anonymous/logout']);
 
 const MISSING_SESSION =
   'req.session is missing: mount express-session before anon.middleware(), e.g. ' +
@@ -31,6 +34,9 @@ export function anonymousMiddleware(service: SessionService): RequestHandler {
         unbind(req, sessionKey); // expired, revoked or transferred: this visitor starts over as a new guest
       }
 
+      // An API client calling the token endpoint gets its guest from the endpoint, not a cookie it will not keep.
+      if (req.method === 'POST' && ENDPOINTS.has(req.path)) return next();
+
       if (cookieWillBeDropped(req)) {
         warnOnce(
           logger,
@@ -42,8 +48,15 @@ export function anonymousMiddleware(service: SessionService): RequestHandler {
       }
 
       const anonymous = new AnonymousSession(service, req, service.draft(), false);
-      if (!lazy) await anonymous.persist();
       req.anonymous = anonymous;
+      if (!lazy) {
+        try {
+          await anonymous.persist();
+        } catch (err) {
+          // Past the creation limit a page still renders, for a guest that is not stored (as in lazy mode).
+          if (!(err instanceof RateLimitedError)) throw err;
+        }
+      }
       next();
     } catch (err) {
       next(err);

@@ -3,12 +3,14 @@ import type { AnonymousStore } from './store/types';
 import type { MetadataLimits } from './metadata';
 import type { Lifetimes } from './session-record';
 import type { Logger } from './warn';
+import type { ResolvedTokenOptions, TokenOptions } from './token-options';
+import { resolveTokenOptions } from './token-options';
 import { ConfigurationError } from './errors';
 import { nonEmptyString, optionalFunction, positiveInteger } from './validate';
 import { consoleLogger } from './warn';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
-export interface AnonymousSessionsOptions {
+export interface AnonymousSessionsOptions extends TokenOptions {
   /** Issuer identifier (`iss`) of every token: an absolute URL. Required. */
   issuer: string;
   /** Default audience (`aud`) of access tokens: the API(s) they are for. Required. */
@@ -56,6 +58,7 @@ export interface ResolvedOptions {
   lazy: boolean;
   clock: () => number;
   logger: Logger;
+  tokens: ResolvedTokenOptions;
 }
 
 const DAY = 24 * 60 * 60;
@@ -67,9 +70,11 @@ export function resolveOptions(options: AnonymousSessionsOptions): ResolvedOptio
   }
   const lifetimes = options.lifetimes ?? {};
   const limits = options.limits ?? {};
+  const resolvedIssuer = issuer(options.issuer);
+  const resolvedAudience = audience(options.audience);
   const resolved: ResolvedOptions = {
-    issuer: issuer(options.issuer),
-    audience: audience(options.audience),
+    issuer: resolvedIssuer,
+    audience: resolvedAudience,
     store: options.store,
     idPrefix: idPrefix(options.idPrefix ?? 'anon|'),
     lifetimes: {
@@ -88,6 +93,7 @@ export function resolveOptions(options: AnonymousSessionsOptions): ResolvedOptio
     lazy: options.lazy ?? false,
     clock: optionalFunction(options.clock, 'clock') ?? Date.now,
     logger: options.logger ?? consoleLogger,
+    tokens: resolveTokenOptions(options, resolvedAudience),
   };
   if (typeof resolved.lazy !== 'boolean') throw new ConfigurationError('lazy', 'must be a boolean');
   if (resolved.lifetimes.idle > resolved.lifetimes.absolute) {

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import type { AnonymousStore } from './store/types';
 import type { ResolvedOptions } from './options';
 import type { AnonymousSessionRecord } from './session-record';
@@ -18,6 +19,8 @@ export interface CreateInput {
 /** The operations on anonymous sessions that every entry point (cookie, token endpoint, transfer) shares. */
 export class SessionService {
   private readonly queues = new Map<string, Promise<void>>();
+  /** Counts a creation against the per-address limit; throws `RateLimitedError` past it. */
+  beforeCreate: ((req: Request) => Promise<void>) | undefined;
 
   constructor(
     readonly store: AnonymousStore,
@@ -39,7 +42,8 @@ export class SessionService {
     });
   }
 
-  async persist(record: AnonymousSessionRecord): Promise<void> {
+  async persist(record: AnonymousSessionRecord, req?: Request): Promise<void> {
+    if (req) await this.beforeCreate?.(req);
     // 256-bit ids do not collide; a `false` here means a bug or a replayed create, never a reason to overwrite.
     if (!(await this.store.create(record))) throw new SessionNotActiveError('Anonymous session id already exists');
   }

@@ -3,6 +3,7 @@ import session from 'express-session';
 import request from 'supertest';
 import { anonymousSessions, MemoryStore } from '../lib';
 import { AUDIENCE, ISSUER, buildApp, frozenClock } from './support/app';
+import { TEST_KEYS } from './support/keys';
 
 function shouldSetCookie(res: request.Response): string {
   const cookie = res.headers['set-cookie'] as unknown as string[] | undefined;
@@ -152,7 +153,7 @@ describe('skip', () => {
 
 describe('misconfiguration', () => {
   it('mounted without express-session, fails with an error that says what to add', async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS });
     const app = express();
     app.use(anon.middleware());
     let message = '';
@@ -167,7 +168,7 @@ describe('misconfiguration', () => {
   it('with a secure cookie over plain HTTP (no trust proxy), warns once and mints no guest', async () => {
     const warnings: string[] = [];
     const store = new MemoryStore();
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, store, logger: { warn: (m) => warnings.push(m) } });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store, logger: { warn: (m) => warnings.push(m) } });
     const app = express();
     app.use(session({ secret: 'a secret long enough', resave: false, saveUninitialized: false, cookie: { secure: true } }));
     app.use(anon.middleware());
@@ -179,7 +180,7 @@ describe('misconfiguration', () => {
   });
 
   it("behind a TLS proxy with app.set('trust proxy') the secure cookie works", async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS });
     const app = express();
     app.set('trust proxy', 1);
     app.use(session({ secret: 'a secret long enough', resave: false, saveUninitialized: false, cookie: { secure: true } }));

@@ -1,6 +1,8 @@
 import { anonymousSessions, ConfigurationError, type AnonymousSessionsOptions } from '../lib';
 
-const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test' };
+import { TEST_KEYS } from './support/keys';
+
+const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test', keys: TEST_KEYS };
 
 function refused(options: unknown, option: string, message: RegExp): void {
   let error: unknown;
@@ -62,7 +64,6 @@ describe('options are validated once, at construction, naming the option', () =>
     } finally {
       process.env.NODE_ENV = env;
     }
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/kept in memory.*RedisStore/);
+    expect(warnings.filter((w) => /kept in memory.*RedisStore/.test(w))).toHaveLength(1);
   });
 });

@@ -53,6 +53,15 @@ export class RedisStore implements AnonymousStore {
     this.retryAfter = positiveInteger(options.retryAfter ?? 5, 'RedisStore.retryAfter');
   }
 
+  /** @internal The client, for the creation rate limiter that counts in the same Redis. */
+  get redisClient(): RedisScriptClient {
+    return this.client;
+  }
+  /** @internal */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
   key(sessionId: string): string {
     return `${this.prefix}s:{${sessionId}}`;

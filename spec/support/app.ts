@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import session, { type Store } from 'express-session';
+import { TEST_KEYS } from './keys';
 import { anonymousSessions, type AnonymousSessions, type AnonymousSessionsOptions } from '../../lib';
 
 export const ISSUER = 'https://shop.test';
@@ -19,7 +20,7 @@ export function buildApp(
   sessionStore?: Store,
   mount?: (app: Express, anon: AnonymousSessions) => void,
 ): TestApp {
-  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, ...options });
+  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, ...options });
   const app = express();
   app.use(express.json());
   app.use(

@@ -1,0 +1,105 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { RouterContext } from './context';
+import type { AnonymousSessionRecord } from '../session-record';
+import { OAuthError } from '../errors';
+import { serializeMetadata, type Metadata } from '../metadata';
+import { TokenError } from '../tokens/token-error';
+import { authenticateClient, client } from './client-auth';
+import { locals, noStore, params, readParams, scopeList } from './params';
+import { refuseCrossSite } from './same-site';
+import { renderOAuthError } from './oauth-errors';
+
+export const BODY_LIMIT = '32kb';
+export const parseJson = express.json({ limit: BODY_LIMIT });
+export const parseForm = express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 20 });
+const USER_ID = /^[\x21-\x7E]{1,128}$/;
+
+/**
+ * `POST /anonymous/token`, step by step. The mode follows from the body: `session_token` renews; a browser whose
+ * cookie already holds a guest gets tokens for that guest; anything else creates a new guest.
+ */
+export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | typeof renderOAuthError> {
+  return [noStore, parseJson, parseForm, readParams, authenticateClient(ctx.options.tokens), grantScopeAndAudience, findOrCreateSession(ctx), issueTokens(ctx), renderOAuthError];
+}
+
+/** Scope and audience are checked before anything is created: a refused request writes nothing. */
+function grantScopeAndAudience(_req: Request, res: Response, next: NextFunction): void {
+  const p = params(res);
+  const c = client(res);
+  const requested = scopeList(p.scope);
+  const unknown = requested?.find((s) => !c.scopes.has(s));
+  if (unknown !== undefined) throw new OAuthError('invalid_scope', `The scope "${unknown}" is not allowed for this client`);
+  const audience = p.audience ?? c.audiences[0];
+  if (!c.audiences.includes(audience)) throw new OAuthError('invalid_target', 'The audience is not allowed for this client');
+  locals(res).grant = { scope: (requested ?? c.defaultScopes).join(' '), audience };
+  next();
+}
+
+function findOrCreateSession(ctx: RouterContext) {
+  return async function findOrCreateSession(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const p = params(res);
+    let record: AnonymousSessionRecord;
+    if (p.session_token !== undefined) record = await renew(ctx, res);
+    else if (req.anonymous?.persisted) record = await fromCookie(req, res);
+    else record = await create(ctx, req, res);
+    locals(res).record = record;
+    next();
+  };
+}
+
+async function renew(ctx: RouterContext, res: Response): Promise<AnonymousSessionRecord> {
+  const p = params(res);
+  if (p.user_id !== undefined || p.metadata !== undefined) {
+    throw new OAuthError('invalid_request', 'user_id and metadata cannot be sent with session_token');
+  }
+  let claims;
+  try {
+    claims = await ctx.tokens.readSessionToken(p.session_token!);
+  } catch (err) {
+    if (err instanceof TokenError && err.reason === 'expired') throw new OAuthError('session_expired', 'The anonymous session expired');
+    if (err instanceof TokenError) throw new OAuthError('invalid_session_token', 'The session token is invalid');
+    throw err;
+  }
+  if (claims.client_id !== client(res).id) throw new OAuthError('invalid_grant', 'The session token was issued to another client');
+  const record = await ctx.service.store.get(claims.session_id);
+  const now = ctx.service.now();
+  if (!record || record.expiresAt <= now) throw new OAuthError('session_expired', 'The anonymous session expired');
+  if (record.userId !== claims.user_id) throw new OAuthError('invalid_grant', 'The session token does not match its session');
+  if (record.state !== 'active') throw new OAuthError('invalid_grant', `The anonymous session was ${record.state}`);
+  return (await ctx.service.load(record.sessionId)) ?? record;
+}
+
+async function fromCookie(req: Request, res: Response): Promise<AnonymousSessionRecord> {
+  refuseCrossSite(req);
+  const p = params(res);
+  if (p.user_id !== undefined) throw new OAuthError('invalid_request', 'This browser already has an anonymous user');
+  if (p.metadata !== undefined) await req.anonymous!.update(metadataObject(p.metadata));
+  return req.anonymous!.record;
+}
+
+async function create(ctx: RouterContext, req: Request, res: Response): Promise<AnonymousSessionRecord> {
+  const p = params(res);
+  if (p.user_id !== undefined) {
+    if (!client(res).allowUserIds) throw new OAuthError('unauthorized_client', 'This client may not supply user ids');
+    if (!USER_ID.test(p.user_id)) throw new OAuthError('invalid_request', 'user_id must be 1 to 128 printable ASCII characters');
+  }
+  const metadata = p.metadata === undefined ? {} : metadataObject(p.metadata);
+  serializeMetadata(metadata, ctx.options.limits); // refuse before counting against the rate limit
+  await ctx.limiter?.consume(req);
+  return ctx.service.create({ metadata, userId: p.user_id });
+}
+
+function metadataObject(value: unknown): Metadata {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new OAuthError('invalid_request', 'The parameter metadata must be a JSON object');
+  }
+  return value as Metadata;
+}
+
+function issueTokens(ctx: RouterContext) {
+  return async function issueTokens(_req: Request, res: Response): Promise<void> {
+    const { scope, audience } = locals(res).grant as { scope: string; audience: string };
+    const body = await ctx.tokens.issue(locals(res).record as AnonymousSessionRecord, { client: client(res), scope, audience });
+    res.status(200).json(body);
+  };
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { KeyRing } from '../keys';
+import type { JsonValue } from '../metadata';
+import { checkCompact, keyLookup } from './jwt-keys';
+import { TokenError, fromJoseError } from './token-error';
+
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** Claims of an access token (RFC 9068) for an anonymous user. */
+export interface AccessTokenClaims {
+  iss: string;
+  /** The anonymous user id. */
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope: string;
+  /** The anonymous session id. */
+  sid: string;
+  /** Marks the subject as anonymous: a resource server must not treat it as a registered user. */
+  anonymous: true;
+  [mapped: string]: JsonValue | undefined;
+}
+
+export interface AccessTokenInput {
+  userId: string;
+  sessionId: string;
+  clientId: string;
+  scope: string;
+  audience: string;
+  /** Epoch seconds. */
+  now: number;
+  expiresAt: number;
+  claims: Record<string, JsonValue>;
+}
+
+/** Where verification keys come from: our own ring, or a remote JWKS (a resource server in another app). */
+export interface AccessTokenKeys {
+  getKey: JWTVerifyGetKey;
+  /** The algorithm allow-list: never taken from the token. */
+  algorithms: string[];
+}
+
+export function ringKeys(ring: KeyRing): AccessTokenKeys {
+  return { getKey: keyLookup(ring) as JWTVerifyGetKey, algorithms: [...new Set([...ring.byKid.values()].map((k) => k.alg))] };
+}
+
+export interface VerifyOptions {
+  issuer: string;
+  audience: string[];
+  clockTolerance: number;
+  maxLength: number;
+  /** Epoch ms "now" for verification (tests freeze it). */
+  now: number;
+}
+
+export async function signAccessToken(ring: KeyRing, issuer: string, input: AccessTokenInput): Promise<string> {
+  const { key, kid, alg } = ring.current;
+  return new SignJWT({
+    ...input.claims,
+    client_id: input.clientId,
+    scope: input.scope,
+    sid: input.sessionId,
+    anonymous: true,
+  })
+    .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYP, kid })
+    .setIssuer(issuer)
+    .setSubject(input.userId)
+    .setAudience(input.audience)
+    .setIssuedAt(input.now)
+    .setExpirationTime(input.expiresAt)
+    .setJti(randomUUID())
+    .sign(key);
+}
+
+/** Verifies with everything pinned: algorithm per key, `typ`, issuer, audience, required claims, clock tolerance. */
+export async function verifyAccessToken(keys: AccessTokenKeys, token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
+  checkCompact(token, 3, options.maxLength);
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keys.getKey, {
+      algorithms: keys.algorithms,
+      typ: ACCESS_TOKEN_TYP,
+      issuer: options.issuer,
+      audience: options.audience,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
+      clockTolerance: options.clockTolerance,
+      currentDate: new Date(options.now),
+    }));
+  } catch (err) {
+    throw fromJoseError(err);
+  }
+  if (payload.anonymous !== true || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
+    throw new TokenError('invalid', 'The token is not an anonymous access token');
+  }
+  if (typeof payload.scope !== 'string' && payload.scope !== undefined) throw new TokenError('invalid', 'The token is invalid');
+  return { scope: '', ...payload } as AccessTokenClaims;
+}
