@@ -27,3 +27,5 @@ export {
   UpdateConflictError,
   OAuthError,
 } from './errors';
+export { keygen } from './keygen';
+export type { KeygenOptions } from './keygen';

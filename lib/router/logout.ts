@@ -17,7 +17,8 @@ export function logoutEndpoint(ctx: RouterContext): Array<RequestHandler | typeo
 }
 
 function readLogoutParams(req: Request, res: Response, next: NextFunction): void {
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+  const empty = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
+  if (empty) {
     locals(res).params = {};
     return next();
   }

@@ -22,7 +22,6 @@ export function buildApp(
 ): TestApp {
   const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, ...options });
   const app = express();
-  app.use(express.json());
   app.use(
     session({
       secret: 'test secret that is long enough',
@@ -33,6 +32,7 @@ export function buildApp(
   );
   app.use(anon.middleware());
   mount?.(app, anon);
+  app.use(express.json());
   app.get('/me', (req, res) => {
     const a = req.anonymous;
     res.json(a ? { id: a.id, sessionId: a.sessionId, persisted: a.persisted, metadata: a.metadata } : null);

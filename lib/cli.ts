@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { keygen } from './keygen';
+import type { AsymmetricAlgorithm } from './keys';
+
+const USAGE = `Usage: express-anonymous-session keygen [--alg ES256|EdDSA|RS256|PS256] [--jwe]
+
+Prints a fresh key set as JSON: pass it as the \`keys\` option of anonymousSessions().
+To rotate, put the new access key first and keep the old one after it until its tokens expired.`;
+
+function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  if (command !== 'keygen') {
+    console.error(USAGE);
+    return command === undefined || command === '--help' ? 0 : 2;
+  }
+  let alg: AsymmetricAlgorithm = 'ES256';
+  let jwe = false;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--jwe') jwe = true;
+    else if (rest[i] === '--alg' && ['ES256', 'EdDSA', 'RS256', 'PS256'].includes(rest[i + 1])) alg = rest[++i] as AsymmetricAlgorithm;
+    else {
+      console.error(`Unknown argument: ${rest[i]}\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  process.stdout.write(`${JSON.stringify(keygen({ alg, sessionTokenFormat: jwe ? 'jwe' : 'jws' }), null, 2)}\n`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
