@@ -13,6 +13,9 @@ import { TokenService } from './tokens/token-service';
 import { CreationLimiter } from './rate-limit';
 import { anonymousRouter } from './router';
 import type { Router } from 'express';
+import { AnonymousStrategy, type LocalStrategyOptions, type VerifyFunction } from './strategy/strategy';
+import { isAnonymousUser } from './strategy/anonymous-user';
+import { AnonymousSessionError } from './errors';
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -53,6 +56,28 @@ export class AnonymousSessions {
           'other processes cannot verify them. Run `npx express-anonymous-session keygen` and pass the result as `keys`.',
       );
     }
+  }
+
+  /**
+   * The Passport strategy `anonymous` for bearer access tokens, verifying with this instance's keys and store.
+   *
+   * @example
+   * passport.use(anon.strategy({ checkRevocation: true }));
+   * app.get('/api/cart', passport.authenticate('anonymous', { session: false }), handler);
+   */
+  strategy(options: Omit<LocalStrategyOptions, 'anon'> = {}, verify?: VerifyFunction): AnonymousStrategy {
+    return new AnonymousStrategy({ ...options, anon: this }, verify);
+  }
+
+  /** A guard for routes that need a registered account: no user is 401, an anonymous user 403. */
+  requireRealUser(): RequestHandler {
+    return function requireRealUser(req, _res, next) {
+      if (!req.user) return next(new AnonymousSessionError('login_required', 'Sign in to continue', { status: 401 }));
+      if (isAnonymousUser(req.user)) {
+        return next(new AnonymousSessionError('real_user_required', 'A registered account is required', { status: 403 }));
+      }
+      next();
+    };
   }
 
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */

@@ -29,3 +29,7 @@ export {
 } from './errors';
 export { keygen } from './keygen';
 export type { KeygenOptions } from './keygen';
+export { AnonymousStrategy } from './strategy/strategy';
+export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOptions, VerifyFunction } from './strategy/strategy';
+export { isAnonymousUser } from './strategy/anonymous-user';
+export type { AnonymousUser } from './strategy/anonymous-user';

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createSecretKey, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ConfigurationError } from './errors';
 
@@ -27,6 +27,8 @@ export interface ResolvedKey {
   alg: string;
   /** Signs or encrypts. */
   key: KeyObject;
+  /** Verifies or decrypts: the public key, or the secret itself. */
+  verifyKey: KeyObject;
   /** Public JWK for the JWKS (asymmetric keys only). */
   publicJwk?: JWK;
 }
@@ -114,7 +116,7 @@ function fromKeyObject(key: KeyObject, requested: string | undefined, option: st
   const jwk = key.export({ format: 'jwk' }) as JWK;
   const publicJwk = publicPart(jwk);
   const kid = thumbprint(publicJwk);
-  return { kid, alg, key, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
+  return { kid, alg, key, verifyKey: createPublicKey(key), publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
 function algorithmFor(key: KeyObject, requested: string | undefined, option: string): string {
@@ -145,7 +147,8 @@ function secret(value: unknown, format: 'jws' | 'jwe', option: string): Resolved
   if (new Set(bytes).size < 12) throw new ConfigurationError(option, 'secret looks weak (few distinct bytes): use random bytes');
   if (format === 'jwe' && bytes.length !== 32) throw new ConfigurationError(option, 'A256GCM needs a secret of exactly 32 bytes');
   const jwk = { kty: 'oct', k: bytes.toString('base64url') };
-  return { kid: thumbprint(jwk), alg: format === 'jwe' ? 'dir' : 'HS256', key: createSecretKey(bytes) };
+  const key = createSecretKey(bytes);
+  return { kid: thumbprint(jwk), alg: format === 'jwe' ? 'dir' : 'HS256', key, verifyKey: key };
 }
 
 function isSecretInput(value: unknown): value is SecretInput {

@@ -14,7 +14,7 @@ export interface ClientConfig {
   audiences?: string[];
   /** Scopes it may ask for. Default: every scope in `scopes`. */
   scopes?: string[];
-  /** Scope granted when a request names none. Default: all its allowed scopes. */
+  /** Scope granted when a request names none. Default: none (least privilege). */
   defaultScopes?: string[];
   /** Whether it may supply its own anonymous user id at creation. Default false. */
   allowUserIds?: boolean;
@@ -103,7 +103,7 @@ export function resolveTokenOptions(options: TokenOptions, audience: string[]): 
 function resolveClients(list: ClientConfig[] | undefined, audience: string[], scopes: string[]): Map<string, ResolvedClient> {
   const clients = new Map<string, ResolvedClient>();
   if (list === undefined) {
-    clients.set(DEFAULT_CLIENT_ID, { id: DEFAULT_CLIENT_ID, secret: undefined, audiences: audience, scopes: new Set(scopes), defaultScopes: scopes, allowUserIds: false });
+    clients.set(DEFAULT_CLIENT_ID, { id: DEFAULT_CLIENT_ID, secret: undefined, audiences: audience, scopes: new Set(scopes), defaultScopes: [], allowUserIds: false });
     return clients;
   }
   if (!Array.isArray(list) || list.length === 0) throw new ConfigurationError('clients', 'must be a non-empty array (omit it for the public default client)');
@@ -118,7 +118,7 @@ function resolveClients(list: ClientConfig[] | undefined, audience: string[], sc
     const allowed = (c.scopes ?? scopes).map((s, j) => scope(s, `${option}.scopes[${j}]`));
     const unknown = allowed.find((s) => !scopes.includes(s));
     if (unknown) throw new ConfigurationError(`${option}.scopes`, `"${unknown}" is not in the scopes option`);
-    const defaults = (c.defaultScopes ?? allowed).map((s, j) => scope(s, `${option}.defaultScopes[${j}]`));
+    const defaults = (c.defaultScopes ?? []).map((s, j) => scope(s, `${option}.defaultScopes[${j}]`));
     if (defaults.some((s) => !allowed.includes(s))) throw new ConfigurationError(`${option}.defaultScopes`, 'must be a subset of its scopes');
     clients.set(id, { id, secret: c.secret, audiences, scopes: new Set(allowed), defaultScopes: defaults, allowUserIds: c.allowUserIds === true });
   });

@@ -11,7 +11,7 @@ export function keyLookup(ring: KeyRing) {
   return (header: JWTHeaderParameters | JWEHeaderParameters, _token?: FlattenedJWSInput | FlattenedJWE): KeyObject => {
     const key = typeof header.kid === 'string' ? ring.byKid.get(header.kid) : undefined;
     if (!key || header.alg !== key.alg) throw new TokenError('invalid', 'The token is invalid');
-    return key.key;
+    return key.verifyKey;
   };
 }
 

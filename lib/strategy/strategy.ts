@@ -1,0 +1,218 @@
+import { Strategy } from 'passport-strategy';
+import { createRemoteJWKSet } from 'jose';
+import type { Request } from 'express';
+import type { AnonymousSessions } from '../anonymous-sessions';
+import type { AnonymousStore } from '../store/types';
+import type { AccessTokenClaims, AccessTokenKeys } from '../tokens/access-token';
+import { ringKeys, verifyAccessToken } from '../tokens/access-token';
+import { TokenError } from '../tokens/token-error';
+import { ConfigurationError, OAuthError, isStoreOutage, StoreUnavailableError } from '../errors';
+import { nonEmptyString } from '../validate';
+import { bearerChallenge, type ChallengeParams } from './challenge';
+import { extractBearerToken } from './extract-token';
+import type { AnonymousUser } from './anonymous-user';
+import { refuseCrossSite } from '../router/same-site';
+
+/**
+ * Loads or enriches the user; `false` refuses the token (401). Either returns (sync or a promise), or, declared
+ * with three parameters, calls `done` like other Passport strategies. What it throws goes to `next(err)`.
+ */
+export type VerifyFunction =
+  | ((user: AnonymousUser, req: Request) => Express.User | false | Promise<Express.User | false>)
+  | ((user: AnonymousUser, req: Request, done: (err: unknown, user?: Express.User | false) => void) => void);
+
+interface CommonOptions {
+  /** Strategy name for `passport.authenticate(name)`. Default `anonymous`. */
+  name?: string;
+  /** `realm` of the challenge. Default `anonymous`. */
+  realm?: string;
+  /** Accept `access_token` in form bodies of non-GET requests. Default false. */
+  tokenInBody?: boolean;
+  /** Accept `access_token` in the query string. Default false: query strings end up in logs. */
+  tokenInQuery?: boolean;
+  /** Also require the session to be active in the store (revocation seen at once, one store read). Default false. */
+  checkRevocation?: boolean;
+  /** Accept the browser's cookie-bound guest (`req.anonymous`) when there is no bearer token. Default false. */
+  allowCookieSession?: boolean;
+  /** Scopes a cookie-authenticated guest holds. Default none. */
+  cookieScopes?: string[];
+  /** With no credentials at all, continue unauthenticated (`req.user` unset); a bad token is still a 401. Default false. */
+  allowUnauthenticated?: boolean;
+  /** Scopes every route behind this strategy requires (routes add more with `{ scope }`). */
+  scope?: string | string[];
+}
+
+/** Verifies with this app's own keys and store: what `anon.strategy()` builds. */
+export interface LocalStrategyOptions extends CommonOptions {
+  anon: AnonymousSessions;
+}
+
+/** Verifies in a resource server that is another app: keys from the issuer's JWKS URL (cached, rotation handled by jose). */
+export interface RemoteStrategyOptions extends CommonOptions {
+  issuer: string;
+  audience: string | string[];
+  jwksUri: string;
+  /** Algorithm allow-list; never taken from a token. Default `['ES256']`. */
+  algorithms?: string[];
+  /** Leeway in seconds. Default 5. */
+  clockTolerance?: number;
+  /** Needed for `checkRevocation` in a remote resource server: the same store the issuer writes. */
+  store?: AnonymousStore;
+}
+
+export type AnonymousStrategyOptions = LocalStrategyOptions | RemoteStrategyOptions;
+
+/** Options of `passport.authenticate('anonymous', { … })` this strategy reads. */
+interface AuthenticateOptions {
+  scope?: string | string[];
+}
+
+/**
+ * Passport strategy for anonymous bearer access tokens (RFC 6750), like passport-http-bearer with every JWT
+ * check pinned. Ends each request in exactly one of success, fail (a challenge), error (5xx) or pass.
+ *
+ * @example
+ * passport.use(anon.strategy());
+ * app.get('/api/cart', passport.authenticate('anonymous', { session: false, scope: 'cart:read' }), handler);
+ */
+export class AnonymousStrategy extends Strategy {
+  name: string;
+  private readonly realm: string;
+  private readonly keys: AccessTokenKeys;
+  private readonly verifyOptions: { issuer: string; audience: string[]; clockTolerance: number; maxLength: number };
+  private readonly now: () => number;
+  private readonly store: AnonymousStore | undefined;
+  private readonly requiredScopes: string[];
+  private readonly options: CommonOptions;
+
+  constructor(options: AnonymousStrategyOptions, private readonly verify?: VerifyFunction) {
+    super();
+    if (!options || typeof options !== 'object') throw new ConfigurationError('AnonymousStrategy.options', 'are required: { anon } or { issuer, audience, jwksUri }');
+    if (verify !== undefined && typeof verify !== 'function') throw new ConfigurationError('AnonymousStrategy.verify', 'must be a function');
+    this.options = options;
+    this.name = nonEmptyString(options.name ?? 'anonymous', 'AnonymousStrategy.name');
+    this.realm = nonEmptyString(options.realm ?? 'anonymous', 'AnonymousStrategy.realm');
+    if (/[^\x20\x21\x23-\x5B\x5D-\x7E]/.test(this.realm)) throw new ConfigurationError('AnonymousStrategy.realm', 'must be printable ASCII without quotes or backslashes');
+    this.requiredScopes = scopes(options.scope, 'AnonymousStrategy.scope');
+    scopes(options.cookieScopes, 'AnonymousStrategy.cookieScopes');
+    if ('anon' in options) {
+      const anon = options.anon;
+      this.keys = ringKeys(anon.options.tokens.accessKeys);
+      this.verifyOptions = { issuer: anon.options.issuer, audience: anon.options.audience, clockTolerance: anon.options.tokens.clockTolerance, maxLength: anon.options.tokens.maxTokenLength };
+      this.now = anon.options.clock;
+      this.store = anon.store;
+    } else {
+      const issuer = nonEmptyString(options.issuer, 'AnonymousStrategy.issuer');
+      const audience = (Array.isArray(options.audience) ? options.audience : [options.audience]).map((a) => nonEmptyString(a, 'AnonymousStrategy.audience'));
+      let jwksUri: URL;
+      try {
+        jwksUri = new URL(nonEmptyString(options.jwksUri, 'AnonymousStrategy.jwksUri'));
+      } catch (err) {
+        if (err instanceof ConfigurationError) throw err;
+        throw new ConfigurationError('AnonymousStrategy.jwksUri', 'must be an absolute URL');
+      }
+      const algorithms = options.algorithms ?? ['ES256'];
+      if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !['ES256', 'EdDSA', 'RS256', 'PS256'].includes(a))) {
+        throw new ConfigurationError('AnonymousStrategy.algorithms', 'must list ES256, EdDSA, RS256 or PS256');
+      }
+      this.keys = { getKey: createRemoteJWKSet(jwksUri), algorithms };
+      this.verifyOptions = { issuer, audience, clockTolerance: options.clockTolerance ?? 5, maxLength: 16384 };
+      this.now = Date.now;
+      this.store = options.store;
+      if (options.checkRevocation && !options.store) throw new ConfigurationError('AnonymousStrategy.store', 'is required for checkRevocation in a remote resource server');
+    }
+  }
+
+  override authenticate(req: Request, options: AuthenticateOptions = {}): void {
+    this.run(req, options).catch((err: unknown) => this.error(err as Error));
+  }
+
+  private async run(req: Request, options: AuthenticateOptions): Promise<void> {
+    const required = [...this.requiredScopes, ...scopes(options.scope, 'authenticate({ scope })')];
+    const extracted = extractBearerToken(req, { tokenInBody: this.options.tokenInBody === true, tokenInQuery: this.options.tokenInQuery === true });
+    if (extracted.kind === 'invalid') return this.challenge(req, 400, { error: 'invalid_request', error_description: extracted.description });
+
+    let user: AnonymousUser;
+    if (extracted.kind === 'none') {
+      const guest = this.options.allowCookieSession ? req.anonymous : undefined;
+      if (!guest?.persisted) {
+        if (this.options.allowUnauthenticated) return this.pass();
+        return this.challenge(req, 401, {});
+      }
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+        try {
+          refuseCrossSite(req);
+        } catch (err) {
+          if (err instanceof OAuthError) return this.challenge(req, 403, { error: 'invalid_request', error_description: 'Cross-site request refused' });
+          throw err;
+        }
+      }
+      user = { id: guest.id, sessionId: guest.sessionId, anonymous: true, scope: this.options.cookieScopes ?? [], claims: undefined };
+    } else {
+      let claims: AccessTokenClaims;
+      try {
+        claims = await verifyAccessToken(this.keys, extracted.token, { ...this.verifyOptions, now: this.now() });
+      } catch (err) {
+        if (!(err instanceof TokenError)) throw err;
+        const description = err.reason === 'expired' ? 'The access token expired' : 'The access token is invalid';
+        return this.challenge(req, 401, { error: 'invalid_token', error_description: description });
+      }
+      if (this.options.checkRevocation && !(await this.sessionIsActive(claims))) {
+        return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The anonymous session has ended' });
+      }
+      user = { id: claims.sub, sessionId: claims.sid, anonymous: true, scope: claims.scope ? claims.scope.split(' ') : [], claims };
+    }
+
+    const missing = required.filter((s) => !user.scope.includes(s));
+    if (missing.length) {
+      return this.challenge(req, 403, { error: 'insufficient_scope', error_description: 'The access token lacks a required scope', scope: required.join(' ') });
+    }
+    const result = await this.runVerify(user, req);
+    if (result === false) return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The access token is not accepted' });
+    this.success(result);
+  }
+
+  /** One store read; an outage is an error (503 upstream), never a 401 that would make clients drop their tokens. */
+  private async sessionIsActive(claims: AccessTokenClaims): Promise<boolean> {
+    try {
+      const record = await this.store!.get(claims.sid);
+      return record !== undefined && record.state === 'active' && record.expiresAt > this.now() && record.userId === claims.sub;
+    } catch (err) {
+      if (isStoreOutage(err)) throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError('The session store is unavailable', 5, err);
+      throw err;
+    }
+  }
+
+  private runVerify(user: AnonymousUser, req: Request): Promise<Express.User | false> {
+    const verify = this.verify;
+    if (!verify) return Promise.resolve(user as Express.User);
+    if (verify.length >= 3) {
+      return new Promise((resolve, reject) => {
+        (verify as (u: AnonymousUser, r: Request, done: (err: unknown, user?: Express.User | false) => void) => void)(user, req, (err, result) =>
+          err ? reject(err) : resolve(result ?? false),
+        );
+      });
+    }
+    try {
+      return Promise.resolve((verify as (u: AnonymousUser, r: Request) => Express.User | false | Promise<Express.User | false>)(user, req));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** RFC 6750 failure. Passport writes the header itself only for 401, so 400 and 403 set it here. */
+  private challenge(req: Request, status: 400 | 401 | 403, params: Omit<ChallengeParams, 'realm'>): void {
+    const value = bearerChallenge({ realm: this.realm, ...params });
+    if (status !== 401) req.res?.setHeader('WWW-Authenticate', value);
+    this.fail(value, status);
+  }
+}
+
+function scopes(value: string | string[] | undefined, option: string): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : value.split(' ');
+  for (const s of list) {
+    if (typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) throw new ConfigurationError(option, 'must be RFC 6749 scope tokens');
+  }
+  return list;
+}
