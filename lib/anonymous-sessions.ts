@@ -12,7 +12,11 @@ import { warnOnce } from './warn';
 import { TokenService } from './tokens/token-service';
 import { CreationLimiter } from './rate-limit';
 import { anonymousRouter } from './router';
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
+import type { TransferLink } from './store/types';
+import type { TransferEvent, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
+import { TransferService } from './transfer/transfer-service';
+import { transferMiddleware, type TransferMiddlewareOptions } from './transfer/middleware';
 import { AnonymousStrategy, type LocalStrategyOptions, type VerifyFunction } from './strategy/strategy';
 import { isAnonymousUser } from './strategy/anonymous-user';
 import { AnonymousSessionError } from './errors';
@@ -39,12 +43,15 @@ export class AnonymousSessions {
   readonly tokens: TokenService;
   /** @internal */
   readonly limiter: CreationLimiter | undefined;
+  /** @internal */
+  readonly transfers: TransferService;
 
   constructor(options: AnonymousSessionsOptions) {
     this.options = resolveOptions(options);
     this.store = this.options.store ?? this.defaultStore();
     this.service = new SessionService(this.store, this.options);
     this.tokens = new TokenService(this.options);
+    this.transfers = new TransferService(this.service, this.tokens, this.options.transfer);
     const rateLimit = this.options.tokens.rateLimit;
     this.limiter = rateLimit === false ? undefined : new CreationLimiter(this.store, rateLimit);
     this.service.beforeCreate = this.limiter ? (req) => this.limiter!.consume(req) : undefined;
@@ -80,9 +87,40 @@ export class AnonymousSessions {
     };
   }
 
+  /**
+   * Transfers the request's guest into `req.user` after the app's own authentication, exactly once.
+   *
+   * @example
+   * app.post('/login', passport.authenticate('local'), anon.transfer('login'), (req, res) => res.redirect('/'));
+   */
+  transfer(reason: TransferReason, options?: TransferMiddlewareOptions): RequestHandler {
+    return transferMiddleware(this.transfers, reason, options);
+  }
+
+  /** The function form, for flows that create the user by hand (sign-up) or want the outcome directly. */
+  transferTo(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
+    return this.transfers.transfer(req, user, reason);
+  }
+
+  /** A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). */
+  previewTransfer(req: Request, user: Express.User): Promise<TransferPreview> {
+    return this.transfers.preview(req, user);
+  }
+
+  /** Where an anonymous user was transferred (kept `transfer.linkRetention`), to re-key data stored under its id. */
+  findTransfer(anonymousUserId: string): Promise<TransferLink | undefined> {
+    return this.transfers.findTransfer(anonymousUserId);
+  }
+
+  /** Audit and analytics: `transfer` (merged), `transfer:conflict`, `transfer:failed`. */
+  on(event: 'transfer' | 'transfer:conflict' | 'transfer:failed', listener: (event: TransferEvent) => void): this {
+    this.transfers.events.on(event, listener);
+    return this;
+  }
+
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
-    return anonymousRouter({ options: this.options, service: this.service, tokens: this.tokens, limiter: this.limiter });
+    return anonymousRouter({ options: this.options, service: this.service, tokens: this.tokens, limiter: this.limiter, transfers: this.transfers });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */

@@ -1,5 +1,6 @@
 import type {} from 'express-session';
 import type { AnonymousSession } from './anonymous-session';
+import type { TransferOutcome } from './transfer/types';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -7,6 +8,8 @@ declare global {
     interface Request {
       /** The current guest, set by `anon.middleware()`; undefined where `skip` matched or before the middleware. */
       anonymous?: AnonymousSession;
+      /** What `anon.transfer()` did on this request. */
+      anonymousTransfer?: TransferOutcome;
     }
   }
 }

@@ -33,3 +33,8 @@ export { AnonymousStrategy } from './strategy/strategy';
 export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOptions, VerifyFunction } from './strategy/strategy';
 export { isAnonymousUser } from './strategy/anonymous-user';
 export type { AnonymousUser } from './strategy/anonymous-user';
+export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, TransferPreview, TransferEvent, TransferOptions, AnonymousSnapshot } from './transfer/types';
+export type { TransferLink } from './store/types';
+export type { TransferMiddlewareOptions } from './transfer/middleware';
+export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
+export type { MergePolicy, CartOptions } from './transfer/merge-policies';

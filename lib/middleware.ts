@@ -5,6 +5,7 @@ import { boundSessionId, cookieWillBeDropped, unbind } from './session-binding';
 import { AnonymousSessionError } from './errors';
 import { warnOnce } from './warn';
 import { RateLimitedError } from './rate-limit';
+import { rememberSessionId } from './transfer/session-renewal';
 
 const ENDPOINTS = new Set(['/anonymous/token', '/anonymous/logout']);
 
@@ -23,6 +24,7 @@ export function anonymousMiddleware(service: SessionService): RequestHandler {
     try {
       if (!req.session) throw new AnonymousSessionError('session_missing', MISSING_SESSION, { status: 500 });
       if (skip?.(req)) return next();
+      rememberSessionId(req);
 
       const sessionId = boundSessionId(req, sessionKey);
       if (sessionId !== undefined) {

@@ -5,6 +5,8 @@ import type { Lifetimes } from './session-record';
 import type { Logger } from './warn';
 import type { ResolvedTokenOptions, TokenOptions } from './token-options';
 import { resolveTokenOptions } from './token-options';
+import type { OnTransfer, TransferOptions } from './transfer/types';
+import type { ResolvedTransferOptions } from './transfer/transfer-service';
 import { ConfigurationError } from './errors';
 import { nonEmptyString, optionalFunction, positiveInteger } from './validate';
 import { consoleLogger } from './warn';
@@ -44,6 +46,9 @@ export interface AnonymousSessionsOptions extends TokenOptions {
   clock?: () => number;
   /** Receives warnings. Default `console`. */
   logger?: Logger;
+  /** Merges a guest into the real user at login and sign-up; returns the merged user. */
+  onTransfer?: OnTransfer;
+  transfer?: TransferOptions;
 }
 
 export interface ResolvedOptions {
@@ -59,6 +64,7 @@ export interface ResolvedOptions {
   clock: () => number;
   logger: Logger;
   tokens: ResolvedTokenOptions;
+  transfer: ResolvedTransferOptions;
 }
 
 const DAY = 24 * 60 * 60;
@@ -94,6 +100,7 @@ export function resolveOptions(options: AnonymousSessionsOptions): ResolvedOptio
     clock: optionalFunction(options.clock, 'clock') ?? Date.now,
     logger: options.logger ?? consoleLogger,
     tokens: resolveTokenOptions(options, resolvedAudience),
+    transfer: resolveTransferOptions(options),
   };
   if (typeof resolved.lazy !== 'boolean') throw new ConfigurationError('lazy', 'must be a boolean');
   if (resolved.lifetimes.idle > resolved.lifetimes.absolute) {
@@ -134,4 +141,17 @@ function idPrefix(value: unknown): string {
     throw new ConfigurationError('idPrefix', 'must be at most 32 characters, without spaces, quotes or backslashes');
   }
   return text;
+}
+
+function resolveTransferOptions(options: AnonymousSessionsOptions): ResolvedTransferOptions {
+  const t = options.transfer ?? {};
+  const ticketLifetime = positiveInteger(t.ticketLifetime ?? 30, 'transfer.ticketLifetime');
+  if (ticketLifetime > 30) throw new ConfigurationError('transfer.ticketLifetime', 'must be at most 30 seconds');
+  return {
+    onTransfer: optionalFunction(options.onTransfer, 'onTransfer'),
+    lease: positiveInteger(t.lease ?? 30, 'transfer.lease'),
+    linkRetention: positiveInteger(t.linkRetention ?? 90 * DAY, 'transfer.linkRetention'),
+    ticketLifetime,
+    getUserId: optionalFunction(t.getUserId, 'transfer.getUserId') ?? ((user) => (user as { id?: string }).id as string),
+  };
 }

@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../options';
 import type { SessionService } from '../session-service';
 import type { TokenService } from '../tokens/token-service';
 import type { CreationLimiter } from '../rate-limit';
+import type { TransferService } from '../transfer/transfer-service';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -9,4 +10,5 @@ export interface RouterContext {
   service: SessionService;
   tokens: TokenService;
   limiter: CreationLimiter | undefined;
+  transfers: TransferService;
 }

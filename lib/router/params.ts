@@ -9,10 +9,12 @@ export interface TokenParams {
   scope?: string;
   user_id?: string;
   session_token?: string;
+  /** `transfer_ticket` asks for a single-use login ticket instead of tokens. */
+  requested_token_type?: string;
   metadata?: unknown;
 }
 
-const STRING_PARAMS = ['client_id', 'client_secret', 'audience', 'scope', 'user_id', 'session_token'] as const;
+const STRING_PARAMS = ['client_id', 'client_secret', 'audience', 'scope', 'user_id', 'session_token', 'requested_token_type'] as const;
 
 /** Where each step of an endpoint leaves what it learned for the next. */
 export function locals(res: Response): Record<string, unknown> {

@@ -41,6 +41,7 @@ function findOrCreateSession(ctx: RouterContext) {
     let record: AnonymousSessionRecord;
     if (p.session_token !== undefined) record = await renew(ctx, res);
     else if (req.anonymous?.persisted) record = await fromCookie(req, res);
+    else if (p.requested_token_type !== undefined) throw new OAuthError('invalid_request', 'A transfer ticket needs an existing guest: send session_token');
     else record = await create(ctx, req, res);
     locals(res).record = record;
     next();
@@ -98,8 +99,16 @@ function metadataObject(value: unknown): Metadata {
 
 function issueTokens(ctx: RouterContext) {
   return async function issueTokens(_req: Request, res: Response): Promise<void> {
+    const record = locals(res).record as AnonymousSessionRecord;
+    const type = params(res).requested_token_type;
+    if (type !== undefined) {
+      if (type !== 'transfer_ticket') throw new OAuthError('invalid_request', 'requested_token_type must be transfer_ticket');
+      // For logins through a redirect: at most 30 s, single use, names this guest without exposing a credential.
+      const { ticket, expiresIn } = await ctx.transfers.mintTicket(record.sessionId);
+      return void res.status(200).json({ transfer_ticket: ticket, expires_in: expiresIn, token_type: 'N_A' });
+    }
     const { scope, audience } = locals(res).grant as { scope: string; audience: string };
-    const body = await ctx.tokens.issue(locals(res).record as AnonymousSessionRecord, { client: client(res), scope, audience });
+    const body = await ctx.tokens.issue(record, { client: client(res), scope, audience });
     res.status(200).json(body);
   };
 }

@@ -1,5 +1,5 @@
 import type { AnonymousSessionRecord } from '../session-record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './types';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, TransferLink } from './types';
 import { positiveInteger } from '../validate';
 
 export interface MemoryStoreOptions {
@@ -29,6 +29,8 @@ const SWEEP_CHUNK = 1000;
  */
 export class MemoryStore implements AnonymousStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
+  private readonly links = new Map<string, { link: TransferLink; expiresAt: number }>();
   private readonly maxSessions: number;
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -144,6 +146,28 @@ export class MemoryStore implements AnonymousStore {
     this.entries.delete(sessionId);
   }
 
+  async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
+    this.tickets.set(ticketId, { sessionId, expiresAt });
+  }
+
+  async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
+    const ticket = this.tickets.get(ticketId);
+    this.tickets.delete(ticketId);
+    return ticket && ticket.expiresAt > now ? ticket.sessionId : undefined;
+  }
+
+  async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
+    this.links.delete(link.anonymousUserId);
+    this.links.set(link.anonymousUserId, { link: { ...link }, expiresAt });
+    while (this.links.size > this.maxSessions) this.links.delete(this.links.keys().next().value as string);
+  }
+
+  async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
+    const entry = this.links.get(anonymousUserId);
+    if (!entry || entry.expiresAt <= this.clock()) return undefined;
+    return { ...entry.link };
+  }
+
   /** The entry if it exists and has not expired; an expired one is dropped on sight. */
   private live(sessionId: string, now = this.clock()): Entry | undefined {
     const entry = this.entries.get(sessionId);
@@ -162,6 +186,10 @@ export class MemoryStore implements AnonymousStore {
     const step = (start: number): void => {
       const now = this.clock();
       for (const key of keys.slice(start, start + SWEEP_CHUNK)) this.live(key, now);
+      if (start === 0) {
+        for (const [id, t] of this.tickets) if (t.expiresAt <= now) this.tickets.delete(id);
+        for (const [id, l] of this.links) if (l.expiresAt <= now) this.links.delete(id);
+      }
       if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
       else this.sweeping = false;
     };

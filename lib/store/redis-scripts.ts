@@ -72,3 +72,14 @@ if redis.call('HGET', KEYS[1], 'cb') == ARGV[1] then redis.call('HDEL', KEYS[1],
 return 1`);
 
 export const DESTROY = script(`return redis.call('DEL', KEYS[1])`);
+
+/** ARGV: sessionId expiresAt. KEYS[1] is the ticket key. */
+export const PUT_TICKET = script(`redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return 1`);
+
+/** Single use: read and delete in one step. */
+export const TAKE_TICKET = script(`local v = redis.call('GET', KEYS[1]) if v then redis.call('DEL', KEYS[1]) end return v`);
+
+/** ARGV: link JSON, expiresAt. KEYS[1] is the link key. */
+export const PUT_LINK = script(`redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return 1`);
+
+export const GET_VALUE = script(`return redis.call('GET', KEYS[1])`);

@@ -1,5 +1,5 @@
 import type { AnonymousSessionRecord, SessionState } from '../session-record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './types';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, TransferLink } from './types';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
 import { nonEmptyString, positiveInteger } from '../validate';
 import * as scripts from './redis-scripts';
@@ -128,12 +128,41 @@ export class RedisStore implements AnonymousStore {
     await this.run(scripts.DESTROY, sessionId, []);
   }
 
+  async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
+    await this.runOn(scripts.PUT_TICKET, `${this.prefix}t:{${ticketId}}`, [`${expiresAt} ${sessionId}`, String(expiresAt)]);
+  }
+
+  async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
+    const value = await this.runOn(scripts.TAKE_TICKET, `${this.prefix}t:{${ticketId}}`, []);
+    if (typeof value !== 'string') return undefined;
+    // Expiry is checked against the caller's clock too, not only Redis's TTL.
+    const space = value.indexOf(' ');
+    return Number(value.slice(0, space)) > now ? value.slice(space + 1) : undefined;
+  }
+
+  async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
+    await this.runOn(scripts.PUT_LINK, this.linkKey(link.anonymousUserId), [JSON.stringify(link), String(expiresAt)]);
+  }
+
+  async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
+    const value = await this.runOn(scripts.GET_VALUE, this.linkKey(anonymousUserId), []);
+    return typeof value === 'string' ? (JSON.parse(value) as TransferLink) : undefined;
+  }
+
+  private linkKey(anonymousUserId: string): string {
+    return `${this.prefix}x:{${Buffer.from(anonymousUserId).toString('base64url')}}`;
+  }
+
+  private run(script: scripts.Script, sessionId: string, args: string[]): Promise<unknown> {
+    return this.runOn(script, this.key(sessionId), args);
+  }
+
   /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
-  private async run(script: scripts.Script, sessionId: string, args: string[]): Promise<unknown> {
+  private async runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
     if (this.client.isReady === false) {
       throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter);
     }
-    const options = { keys: [this.key(sessionId)], arguments: args };
+    const options = { keys: [key], arguments: args };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(

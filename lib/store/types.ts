@@ -30,6 +30,15 @@ export interface ClaimRequest {
   now: number;
 }
 
+/** Where a transferred anonymous user went: kept after the session ends, so apps can re-key their data. */
+export interface TransferLink {
+  anonymousUserId: string;
+  sessionId: string;
+  userId: string;
+  /** Epoch ms. */
+  at: number;
+}
+
 /**
  * Where anonymous session records live. Every method is atomic on its own; implementations must never
  * hang (a backend outage rejects with `StoreUnavailableError`) and must expire records at `expiresAt`
@@ -56,4 +65,11 @@ export interface AnonymousStore {
   releaseClaim(sessionId: string, token: string): Promise<void>;
   /** Deletes the record outright. */
   destroy(sessionId: string): Promise<void>;
+  /** Stores a single-use transfer ticket (by its hash) for a session until `expiresAt`. */
+  putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void>;
+  /** Returns the ticket's session id and deletes the ticket, atomically; undefined if unknown, used or expired. */
+  takeTicket(ticketId: string, now: number): Promise<string | undefined>;
+  /** Records where an anonymous user was transferred, kept until `expiresAt`. */
+  saveTransferLink(link: TransferLink, expiresAt: number): Promise<void>;
+  getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined>;
 }

@@ -103,6 +103,23 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.claim('nope', { token: 't', userId: 'u', leaseUntil: now() + 1000, now: now() })).toEqual({ status: 'missing' });
     });
 
+    it('tickets are single-use and expire', async () => {
+      const t = now();
+      await store.putTicket('tk1', 'sess-1', t + 30_000);
+      expect(await store.takeTicket('tk1', t)).toBe('sess-1');
+      expect(await store.takeTicket('tk1', t)).toBeUndefined();
+      await store.putTicket('tk2', 'sess-2', t + 1);
+      expect(await store.takeTicket('tk2', t + 5)).toBeUndefined();
+      expect(await store.takeTicket('unknown', t)).toBeUndefined();
+    });
+
+    it('keeps transfer links by anonymous user id', async () => {
+      const link = { anonymousUserId: 'anon|a{b}', sessionId: 's1', userId: 'user-1', at: now() };
+      await store.saveTransferLink(link, now() + 60_000);
+      expect(await store.getTransferLink('anon|a{b}')).toEqual(link);
+      expect(await store.getTransferLink('anon|other')).toBeUndefined();
+    });
+
     it('destroy deletes the record', async () => {
       const r = record();
       await store.create(r);

@@ -1,0 +1,37 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { TransferService } from './transfer-service';
+import type { TransferReason } from './types';
+import { AnonymousSessionError } from '../errors';
+
+export interface TransferMiddlewareOptions {
+  /**
+   * When the guest already went to another user, or another login is transferring it: `continue` the login
+   * without merging (default), or `fail` it with 409 `transfer_conflict`.
+   */
+  onConflict?: 'continue' | 'fail';
+  /** When `onTransfer` throws: `continue` the login (default; the guest stays intact for the next login) or `fail` it. */
+  onError?: 'continue' | 'fail';
+}
+
+/**
+ * Runs after the app's own authentication (`req.user` set) and transfers the request's guest into that user.
+ * The typed outcome is left in `req.anonymousTransfer` for the handler.
+ */
+export function transferMiddleware(service: TransferService, reason: TransferReason, options: TransferMiddlewareOptions = {}): RequestHandler {
+  if (reason !== 'login' && reason !== 'signup') throw new TypeError('anon.transfer(reason): reason must be "login" or "signup"');
+  return async function transferAnonymousSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
+    if (!req.user) {
+      return next(new AnonymousSessionError('transfer_misplaced', 'anon.transfer() must come after the login strategy: req.user is not set', { status: 500 }));
+    }
+    const outcome = await service.transfer(req, req.user, reason);
+    req.anonymousTransfer = outcome;
+    if (outcome.status === 'failed' && options.onError === 'fail') {
+      return next(new AnonymousSessionError('transfer_failed', 'The guest data could not be merged; try again', { status: 500, cause: outcome.error }));
+    }
+    const conflict = outcome.status === 'conflict' || (outcome.status === 'already_transferred' && !outcome.sameUser);
+    if (conflict && options.onConflict === 'fail') {
+      return next(new AnonymousSessionError('transfer_conflict', 'This guest session already belongs to another account', { status: 409 }));
+    }
+    next();
+  };
+}

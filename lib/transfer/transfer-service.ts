@@ -1,0 +1,135 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Request } from 'express';
+import type { SessionService } from '../session-service';
+import type { TokenService } from '../tokens/token-service';
+import type { AnonymousSessionRecord } from '../session-record';
+import type { TransferLink } from '../store/types';
+import type { AnonymousSnapshot, OnTransfer, TransferEvent, TransferOutcome, TransferPreview, TransferReason } from './types';
+import { parseMetadata } from '../metadata';
+import { unbind } from '../session-binding';
+import { AnonymousSessionError } from '../errors';
+import { findGuest, ticketId } from './source';
+import { relogin, renewSessionId } from './session-renewal';
+
+export interface ResolvedTransferOptions {
+  onTransfer: OnTransfer | undefined;
+  lease: number;
+  linkRetention: number;
+  ticketLifetime: number;
+  getUserId: (user: Express.User) => string;
+}
+
+/** Exactly-once transfer of a guest into a real user: claim, merge, complete; or release and keep the guest. */
+export class TransferService {
+  readonly events = new EventEmitter();
+
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly tokens: TokenService,
+    private readonly options: ResolvedTransferOptions,
+  ) {}
+
+  async transfer(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
+    const userId = this.userIdOf(user);
+    const store = this.sessions.store;
+    const guest = await findGuest(req, this.tokens, store, this.sessions.now());
+    if (!guest) return { status: 'no_session' };
+    const token = randomUUID();
+    const deadline = this.sessions.now() + this.options.lease * 1000;
+
+    for (;;) {
+      const now = this.sessions.now();
+      const claim = await store.claim(guest.sessionId, { token, userId, leaseUntil: now + this.options.lease * 1000, now });
+      if (claim.status === 'missing' || claim.status === 'revoked') return { status: 'no_session' };
+      if (claim.status === 'transferred') {
+        return this.emitted(reason, guest.sessionId, undefined, userId, { status: 'already_transferred', userId: claim.userId, at: claim.at, sameUser: claim.userId === userId });
+      }
+      if (claim.status === 'pending') {
+        if (claim.userId !== userId) return this.emitted(reason, guest.sessionId, undefined, userId, { status: 'conflict', userId: claim.userId });
+        // The same user logging in twice at once: wait for the other attempt rather than merge twice.
+        if (this.sessions.now() > deadline) return { status: 'conflict', userId: claim.userId };
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        continue;
+      }
+      return this.merge(req, user, userId, reason, claim.record, token);
+    }
+  }
+
+  private async merge(req: Request, user: Express.User, userId: string, reason: TransferReason, record: AnonymousSessionRecord, token: string): Promise<TransferOutcome> {
+    const store = this.sessions.store;
+    const anonymous = snapshot(record);
+    let merged: Express.User;
+    try {
+      merged = this.options.onTransfer ? await this.options.onTransfer({ anonymous, user, reason, req }) : user;
+      if (merged === undefined || merged === null) throw new AnonymousSessionError('transfer_invalid', 'onTransfer must return the merged user');
+    } catch (error) {
+      await store.releaseClaim(record.sessionId, token);
+      return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'failed', error });
+    }
+    const at = this.sessions.now();
+    if (!(await store.completeClaim(record.sessionId, token, at))) {
+      // The lease lapsed and another login took over: report, do not claim success twice.
+      const again = await store.get(record.sessionId);
+      return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'conflict', userId: again?.transferredTo ?? 'unknown' });
+    }
+    const link: TransferLink = { anonymousUserId: record.userId, sessionId: record.sessionId, userId, at };
+    await store.saveTransferLink(link, at + this.options.linkRetention * 1000);
+
+    req.user = merged;
+    if (req.anonymous?.sessionId === record.sessionId) unbind(req, this.sessions.options.sessionKey);
+    await renewSessionId(req);
+    await relogin(req, merged);
+    return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'merged', user: merged, anonymous });
+  }
+
+  /** What a transfer would merge, changing nothing (a ticket is not spent). */
+  async preview(req: Request, user: Express.User): Promise<TransferPreview> {
+    const userId = this.userIdOf(user);
+    const guest = await findGuest(req, this.tokens, this.sessions.store, this.sessions.now(), true);
+    if (!guest) return { status: 'no_session' };
+    const record = await this.sessions.store.get(guest.sessionId);
+    if (!record || record.expiresAt <= this.sessions.now() || record.state === 'revoked') return { status: 'no_session' };
+    if (record.state === 'transferred') {
+      return { status: 'already_transferred', userId: record.transferredTo ?? '', at: record.transferredAt ?? 0, sameUser: record.transferredTo === userId };
+    }
+    return { status: 'ready', anonymous: snapshot(record) };
+  }
+
+  findTransfer(anonymousUserId: string): Promise<TransferLink | undefined> {
+    return this.sessions.store.getTransferLink(anonymousUserId);
+  }
+
+  /** A single-use ticket naming `sessionId`, for logins that pass through a redirect. */
+  async mintTicket(sessionId: string): Promise<{ ticket: string; expiresIn: number }> {
+    const ticket = randomBytes(32).toString('base64url');
+    await this.sessions.store.putTicket(ticketId(ticket), sessionId, this.sessions.now() + this.options.ticketLifetime * 1000);
+    return { ticket, expiresIn: this.options.ticketLifetime };
+  }
+
+  private userIdOf(user: Express.User): string {
+    const id = this.options.getUserId(user);
+    if ((typeof id !== 'string' || id.length === 0) && typeof id !== 'number') {
+      throw new AnonymousSessionError('transfer_invalid', 'The authenticated user has no id (set transfer.getUserId)');
+    }
+    return String(id);
+  }
+
+  private emitted<T extends TransferOutcome>(reason: TransferReason, sessionId: string, anonymousUserId: string | undefined, userId: string, outcome: T): T {
+    const event: TransferEvent = { reason, sessionId, anonymousUserId: anonymousUserId ?? '', userId, outcome: outcome.status };
+    if (outcome.status === 'failed') event.error = outcome.error;
+    const name = outcome.status === 'merged' ? 'transfer' : outcome.status === 'failed' ? 'transfer:failed' : 'transfer:conflict';
+    this.events.emit(name, event);
+    return outcome;
+  }
+}
+
+function snapshot(record: AnonymousSessionRecord): AnonymousSnapshot {
+  return {
+    userId: record.userId,
+    sessionId: record.sessionId,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    metadata: parseMetadata(record.metadata),
+  };
+}
