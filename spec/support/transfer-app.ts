@@ -1,0 +1,132 @@
+import express, { type Express } from 'express';
+import session, { type Store } from 'express-session';
+import passport from 'passport';
+import { Strategy } from 'passport-strategy';
+import {
+  anonymousSessions,
+  cartBySku,
+  mergeMetadata,
+  union,
+  type AnonymousSessions,
+  type AnonymousSessionsOptions,
+  type AnonymousStore,
+  type Metadata,
+} from '../../lib';
+import { ISSUER, AUDIENCE } from './app';
+import { TEST_KEYS } from './keys';
+
+export interface ShopUser {
+  id: string;
+  name: string;
+  data: Metadata;
+}
+
+/** Where the app keeps its real users; a Map here, Redis in the multi-process tests. */
+export interface UserDb {
+  get(id: string): Promise<ShopUser | undefined>;
+  put(user: ShopUser): Promise<void>;
+}
+
+export function memoryUsers(initial: ShopUser[] = []): UserDb & { all: Map<string, ShopUser> } {
+  const all = new Map(initial.map((u) => [u.id, u]));
+  return { all, get: async (id) => all.get(id), put: async (u) => void all.set(u.id, u) };
+}
+
+/** Logs in whoever names themselves in `username` (passwords are not what these tests are about). */
+class TestLogin extends Strategy {
+  name = 'local';
+  constructor(private readonly users: UserDb) {
+    super();
+  }
+  override authenticate(req: express.Request): void {
+    const name = (req.body as { username?: string } | undefined)?.username;
+    if (!name) return this.fail(401);
+    this.users.get(name).then(
+      (user) => (user ? this.success(user) : this.fail(401)),
+      (err: Error) => this.error(err),
+    );
+  }
+}
+
+export interface TransferAppOptions {
+  users: UserDb;
+  anon?: Partial<AnonymousSessionsOptions>;
+  store?: AnonymousStore;
+  sessionStore?: Store;
+  /** Mount anon.middleware() before passport.session() (default) or after. */
+  middlewareFirst?: boolean;
+  onMerge?: (user: ShopUser) => Promise<void> | void;
+}
+
+/** A small shop: passport sessions, the anonymous layer, login and sign-up with transfer. */
+export function transferApp(options: TransferAppOptions): { app: Express; anon: AnonymousSessions } {
+  const { users } = options;
+  const anon = anonymousSessions({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    keys: TEST_KEYS,
+    rateLimit: false,
+    store: options.store,
+    async onTransfer({ anonymous, user }) {
+      const account = user as ShopUser;
+      const merged: ShopUser = { ...account, data: mergeMetadata({ cart: cartBySku(), consents: union() }, account.data, anonymous.metadata) };
+      await options.onMerge?.(merged);
+      await users.put(merged);
+      return merged;
+    },
+    ...options.anon,
+  });
+  const pp = new passport.Passport();
+  pp.use(new TestLogin(users));
+  pp.serializeUser((user, done) => done(null, (user as ShopUser).id));
+  pp.deserializeUser((id: string, done) => users.get(id).then((u) => done(null, u ?? false), done));
+
+  const app = express();
+  app.use(express.json());
+  app.use(express.urlencoded({ extended: false }));
+  app.use(session({ secret: 'a transfer test secret', resave: false, saveUninitialized: false, store: options.sessionStore }));
+  if (options.middlewareFirst !== false) app.use(anon.middleware());
+  app.use(pp.initialize());
+  app.use(pp.session());
+  if (options.middlewareFirst === false) app.use(anon.middleware());
+  app.use(anon.router());
+
+  app.get('/me', (req, res) => {
+    res.json({ user: (req.user as ShopUser | undefined) ?? null, guest: req.anonymous ? { id: req.anonymous.id, sessionId: req.anonymous.sessionId, metadata: req.anonymous.metadata } : null });
+  });
+  app.post('/cart', async (req, res) => {
+    const { sku, quantity } = req.body as { sku: string; quantity: number };
+    const m = await req.anonymous!.update((cur) => ({ ...cur, cart: [...((cur.cart as Metadata[] | undefined) ?? []), { sku, quantity }] }));
+    res.json(m);
+  });
+  app.post('/login', pp.authenticate('local'), anon.transfer('login'), (req, res) => {
+    res.json({ user: req.user, transfer: summarize(req.anonymousTransfer) });
+  });
+  app.post('/login-strict', pp.authenticate('local'), anon.transfer('login', { onConflict: 'fail', onError: 'fail' }), (req, res) => {
+    res.json({ user: req.user, transfer: summarize(req.anonymousTransfer) });
+  });
+  app.post('/signup', async (req, res, next) => {
+    try {
+      const name = String((req.body as { username: string }).username);
+      const created: ShopUser = { id: name, name, data: {} };
+      await users.put(created);
+      const outcome = await anon.transferTo(req, created, 'signup');
+      const user = outcome.status === 'merged' ? outcome.user : created;
+      req.login(user, (err) => (err ? next(err) : res.json({ user, transfer: summarize(outcome) })));
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.post('/preview', pp.authenticate('local', { session: false }), async (req, res) => {
+    res.json(await anon.previewTransfer(req, req.user!));
+  });
+  app.use(anon.errorHandler());
+  return { app, anon };
+}
+
+function summarize(outcome: import('../../lib').TransferOutcome | undefined): unknown {
+  if (!outcome) return null;
+  if (outcome.status === 'failed') return { status: 'failed', error: String(outcome.error) };
+  if (outcome.status === 'merged') return { status: 'merged', anonymousUserId: outcome.anonymous.userId };
+  return outcome;
+}

@@ -1,0 +1,44 @@
+/**
+ * One app process for the multi-process transfer tests: the transfer test app on Redis (express-session via
+ * connect-redis, anonymous sessions via RedisStore, users in Redis). Prints `listening <port>` when ready.
+ * CRASH_ON_MERGE=1 kills the process in the middle of the merge, after the claim and before completion.
+ */
+import type { AddressInfo } from 'node:net';
+import { createClient, type RedisClientType } from 'redis';
+import { RedisStore as SessionRedisStore } from 'connect-redis';
+import { RedisStore } from '../../lib';
+import { transferApp, type ShopUser, type UserDb } from './transfer-app';
+
+async function main(): Promise<void> {
+  const prefix = process.env.PREFIX ?? 'eas-proc:';
+  const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }) as RedisClientType;
+  client.on('error', () => undefined);
+  await client.connect();
+  const users: UserDb = {
+    get: async (id) => {
+      const json = await client.get(`${prefix}user:${id}`);
+      return json ? (JSON.parse(json) as ShopUser) : undefined;
+    },
+    put: async (user) => void (await client.set(`${prefix}user:${user.id}`, JSON.stringify(user))),
+  };
+  const { app } = transferApp({
+    users,
+    store: new RedisStore({ client, prefix }),
+    sessionStore: new SessionRedisStore({ client, prefix: `${prefix}sess:` }),
+    anon: { transfer: { lease: Number(process.env.LEASE ?? 30) } },
+    onMerge: async () => {
+      if (process.env.CRASH_ON_MERGE === '1') process.kill(process.pid, 'SIGKILL');
+      await client.incr(`${prefix}merges`);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // widen the race window
+    },
+  });
+  const server = app.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
+  });
+  process.on('SIGTERM', () => server.close(() => void client.close().then(() => process.exit(0))));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

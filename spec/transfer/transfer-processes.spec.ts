@@ -1,0 +1,70 @@
+import request from 'supertest';
+import type { RedisClientType } from 'redis';
+import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
+import { startAppProcess, type AppProcess } from '../support/processes';
+import '../support/keys'; // sets EAS_TEST_KEYS: the app processes share one key set, as production would
+
+/** Real app processes sharing one Redis: what "exactly once" has to survive. */
+describe('transfer across processes sharing Redis', () => {
+  let client: RedisClientType;
+  const started: AppProcess[] = [];
+  beforeAll(async () => {
+    client = await connectRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await client.close();
+  });
+  async function start(env: Record<string, string>): Promise<AppProcess> {
+    const p = await startAppProcess('transfer-server.ts', { REDIS_URL: redisUrl(), ...env });
+    started.push(p);
+    return p;
+  }
+
+  it('logins racing with one guest on two processes give exactly one transfer', async () => {
+    const prefix = uniquePrefix('race');
+    for (const id of ['alice', 'bob']) await client.set(`${prefix}user:${id}`, JSON.stringify({ id, name: id, data: {} }));
+    const [a, b] = await Promise.all([start({ PREFIX: prefix }), start({ PREFIX: prefix })]);
+    const tokens = (await request(a.url).post('/anonymous/token').send({ metadata: { cart: [{ sku: 'tea', quantity: 2 }] } })).body;
+
+    const attempts = Array.from({ length: 10 }, (_, i) =>
+      request(i % 2 ? a.url : b.url).post('/login').send({ username: i % 4 < 2 ? 'alice' : 'bob', anonymous_session_token: tokens.session_token }),
+    );
+    const results = await Promise.all(attempts);
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    const merged = results.filter((r) => r.body.transfer.status === 'merged');
+    expect(merged).toHaveLength(1);
+    expect(Number(await client.get(`${prefix}merges`))).toBe(1);
+    const winner = merged[0].body.user.id as string;
+    for (const r of results.filter((x) => x !== merged[0])) {
+      expect(['already_transferred', 'conflict']).toContain(r.body.transfer.status);
+      expect(r.body.transfer.userId).toBe(winner);
+    }
+    const carts = await Promise.all(['alice', 'bob'].map(async (id) => JSON.parse((await client.get(`${prefix}user:${id}`))!).data.cart));
+    expect(carts.filter(Boolean)).toEqual([[{ sku: 'tea', quantity: 2 }]]);
+  });
+
+  it('a process that dies in the middle of a merge leaves the guest intact; the next login transfers it', async () => {
+    const prefix = uniquePrefix('crash');
+    await client.set(`${prefix}user:alice`, JSON.stringify({ id: 'alice', name: 'alice', data: {} }));
+    const doomed = await start({ PREFIX: prefix, CRASH_ON_MERGE: '1', LEASE: '1' });
+    const tokens = (await request(doomed.url).post('/anonymous/token').send({ metadata: { cart: [{ sku: 'pen', quantity: 1 }] } })).body;
+    await expect(request(doomed.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).rejects.toThrow();
+    if (doomed.child.exitCode === null && doomed.child.signalCode === null) await new Promise((resolve) => doomed.child.once('exit', resolve));
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    const sid = JSON.parse(Buffer.from(tokens.session_token.split('.')[1], 'base64url').toString()).session_id;
+    expect(await client.hmGet(`${prefix}s:{${sid}}`, ['st', 'm'])).toEqual(['active', '{"cart":[{"sku":"pen","quantity":1}]}']);
+
+    const healthy = await start({ PREFIX: prefix, LEASE: '1' });
+    // The crashed claim holds the guest until its 1 s lease lapses; then the login transfers it.
+    const deadline = Date.now() + 5000;
+    let outcome: { status: string } = { status: 'none' };
+    while (Date.now() < deadline) {
+      outcome = (await request(healthy.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).body.transfer;
+      if (outcome.status === 'merged') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(outcome.status).toBe('merged');
+    expect(JSON.parse((await client.get(`${prefix}user:alice`))!).data.cart).toEqual([{ sku: 'pen', quantity: 1 }]);
+  });
+});
