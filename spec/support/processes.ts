@@ -7,7 +7,7 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `spec/support/<script>` in its own Node process (TypeScript through tsx) and waits for `listening <port>`. */
+/** Starts a script (path relative to spec/support) in its own Node process, TypeScript through tsx, and waits for its port. */
 export function startAppProcess(script: string, env: Record<string, string>): Promise<AppProcess> {
   const child = spawn(process.execPath, ['--import=tsx', join(__dirname, script)], {
     env: { ...process.env, ...env },
@@ -16,18 +16,22 @@ export function startAppProcess(script: string, env: Record<string, string>): Pr
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app process did not start in 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`app process did not start in 20 s: ${stderr}`));
+    }, 20_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`app process exited (${code}) before listening: ${stderr}`));
     });
     child.stdout!.on('data', (d: Buffer) => {
-      const match = /listening (\d+)/.exec(d.toString());
+      const match = /listening (\d+)|http:\/\/127\.0\.0\.1:(\d+)/.exec(d.toString());
       if (!match) return;
+      const port = match[1] ?? match[2];
       clearTimeout(timer);
       child.removeAllListeners('exit');
       resolve({
-        url: `http://127.0.0.1:${match[1]}`,
+        url: `http://127.0.0.1:${port}`,
         child,
         stop: () =>
           new Promise<void>((done) => {

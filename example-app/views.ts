@@ -1,0 +1,100 @@
+import { CURRENCIES, PRODUCTS, findProduct, formatPrice, type Currency } from './catalog';
+
+export interface CartLine {
+  sku: string;
+  quantity: number;
+}
+
+/** What every page shows: who you are, your cart size, your currency and whether consent was asked. */
+export interface PageContext {
+  who: { kind: 'guest'; id: string } | { kind: 'account'; username: string };
+  cart: CartLine[];
+  currency: Currency;
+  consentAsked: boolean;
+  flash?: string;
+}
+
+const CSS = `
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:#1f2328;background:#f6f4ef}
+header{background:#2d4a3e;color:#fff;padding:.8rem 1.5rem;display:flex;gap:1.5rem;align-items:center;flex-wrap:wrap}
+header a{color:#fff;text-decoration:none;font-weight:600}header .brand{font-size:1.25rem;margin-right:auto}
+.who{font-size:.85rem;background:#ffffff22;border-radius:999px;padding:.2rem .8rem}
+main{max-width:960px;margin:1.5rem auto;padding:0 1.5rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:1rem}
+.card{background:#fff;border-radius:12px;padding:1rem;box-shadow:0 1px 3px #0001;display:flex;flex-direction:column;gap:.5rem}
+.card h3{margin:0}.price{font-weight:700;color:#2d4a3e}
+button,.button{background:#2d4a3e;color:#fff;border:0;border-radius:8px;padding:.5rem .9rem;font:inherit;cursor:pointer}
+button.secondary{background:#e7e2d6;color:#1f2328}
+table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px;overflow:hidden}
+td,th{padding:.6rem .8rem;border-bottom:1px solid #eee;text-align:left}
+input[type=number]{width:4.5rem;padding:.3rem}input[type=text],input[type=password]{width:100%;padding:.5rem;border:1px solid #ccc;border-radius:8px}
+form.inline{display:inline}.auth{max-width:360px;background:#fff;border-radius:12px;padding:1.5rem;display:grid;gap:.8rem}
+.banner{position:fixed;bottom:0;left:0;right:0;background:#1f2328;color:#fff;padding:1rem 1.5rem;display:flex;gap:1rem;align-items:center;justify-content:center}
+.flash{background:#fff3c4;border-radius:8px;padding:.6rem 1rem;margin-bottom:1rem}.muted{color:#666;font-size:.9rem}
+`;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function layout(title: string, ctx: PageContext, body: string): string {
+  const count = ctx.cart.reduce((n, l) => n + l.quantity, 0);
+  const who =
+    ctx.who.kind === 'guest'
+      ? `<span class="who" data-testid="who">Guest <code>${escapeHtml(ctx.who.id.slice(0, 13))}…</code></span>`
+      : `<span class="who" data-testid="who">Signed in as <strong>${escapeHtml(ctx.who.username)}</strong></span>`;
+  const auth =
+    ctx.who.kind === 'guest'
+      ? `<a href="/login">Log in</a><a href="/signup">Sign up</a>`
+      : `<form class="inline" method="post" action="/logout"><button class="secondary">Log out</button></form>`;
+  const currencies = (Object.keys(CURRENCIES) as Currency[])
+    .map((c) => `<option${c === ctx.currency ? ' selected' : ''}>${c}</option>`)
+    .join('');
+  const banner = ctx.consentAsked
+    ? ''
+    : `<div class="banner" data-testid="consent">We would like to measure visits to improve the shop.
+<form class="inline" method="post" action="/consent"><input type="hidden" name="analytics" value="yes"><button>Accept</button></form>
+<form class="inline" method="post" action="/consent"><input type="hidden" name="analytics" value="no"><button class="secondary">Decline</button></form></div>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · Leaf &amp; Kettle</title><style>${CSS}</style></head><body>
+<header><a class="brand" href="/">Leaf &amp; Kettle</a><a href="/cart" data-testid="cart-link">Cart (${count})</a>
+<form class="inline" method="post" action="/prefs"><select name="currency" aria-label="Currency" onchange="this.form.submit()">${currencies}</select></form>
+${who}${auth}</header><main>${ctx.flash ? `<p class="flash" data-testid="flash">${escapeHtml(ctx.flash)}</p>` : ''}${body}</main>${banner}</body></html>`;
+}
+
+export function shopPage(ctx: PageContext): string {
+  const cards = PRODUCTS.map(
+    (p) => `<div class="card"><h3>${escapeHtml(p.name)}</h3><p class="muted">${escapeHtml(p.blurb)}</p>
+<span class="price">${formatPrice(p.price, ctx.currency)}</span>
+<form method="post" action="/cart/add"><input type="hidden" name="sku" value="${p.sku}"><button data-testid="add-${p.sku}">Add to cart</button></form></div>`,
+  ).join('');
+  return layout('Shop', ctx, `<h1>Teas and tools</h1><div class="grid">${cards}</div>`);
+}
+
+export function cartPage(ctx: PageContext): string {
+  if (ctx.cart.length === 0) return layout('Cart', ctx, `<h1>Your cart</h1><p data-testid="empty">Your cart is empty. <a href="/">Browse the shop</a>.</p>`);
+  let total = 0;
+  const rows = ctx.cart
+    .map((line) => {
+      const p = findProduct(line.sku);
+      if (!p) return '';
+      total += p.price * line.quantity;
+      return `<tr data-testid="line-${p.sku}"><td>${escapeHtml(p.name)}</td>
+<td><form class="inline" method="post" action="/cart/update"><input type="hidden" name="sku" value="${p.sku}">
+<input type="number" name="quantity" min="0" max="99" value="${line.quantity}" aria-label="Quantity of ${escapeHtml(p.name)}" data-testid="qty-${p.sku}"> <button class="secondary">Update</button></form></td>
+<td>${formatPrice(p.price * line.quantity, ctx.currency)}</td></tr>`;
+    })
+    .join('');
+  const hint = ctx.who.kind === 'guest' ? `<p class="muted">Your cart is kept for 30 days. <a href="/signup">Sign up</a> or <a href="/login">log in</a> to keep it in your account.</p>` : '';
+  return layout('Cart', ctx, `<h1>Your cart</h1><table><tr><th>Item</th><th>Quantity</th><th>Price</th></tr>${rows}
+<tr><th colspan="2">Total</th><th data-testid="total">${formatPrice(total, ctx.currency)}</th></tr></table>${hint}`);
+}
+
+export function authPage(kind: 'login' | 'signup', ctx: PageContext, error?: string): string {
+  const title = kind === 'login' ? 'Log in' : 'Sign up';
+  const guestNote = ctx.cart.length ? `<p class="muted" data-testid="carry">Your ${ctx.cart.reduce((n, l) => n + l.quantity, 0)} guest item(s) come with you.</p>` : '';
+  return layout(title, ctx, `<h1>${title}</h1>${error ? `<p class="flash" data-testid="error">${escapeHtml(error)}</p>` : ''}
+<form class="auth" method="post" action="/${kind}"><label>Username <input type="text" name="username" autocomplete="username" required maxlength="40"></label>
+<label>Password <input type="password" name="password" autocomplete="${kind === 'login' ? 'current-password' : 'new-password'}" required minlength="8"></label>
+<button data-testid="submit">${title}</button>${guestNote}</form>`);
+}
