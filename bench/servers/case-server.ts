@@ -1,0 +1,141 @@
+/**
+ * One benchmark server: an Express app selected by CASE, on 127.0.0.1, in its own process. Prints
+ * `listening <port>`; answers `cpu` over IPC with its own CPU time, so the harness measures server CPU per request.
+ */
+import type { AddressInfo } from 'node:net';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import express, { type Express } from 'express';
+import session, { type Store } from 'express-session';
+import passport from 'passport';
+import { Strategy as PassportStrategy } from 'passport-strategy';
+import { Strategy as JwtStrategy, ExtractJwt } from 'passport-jwt';
+import { RedisStore as SessionRedisStore } from 'connect-redis';
+import { createClient, type RedisClientType } from 'redis';
+import { SignJWT, jwtVerify } from 'jose';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { anonymousSessions, MemoryStore, RedisStore, type AnonymousStore, type KeysOption } from '../../lib';
+import { newRecord } from '../../lib/session-record';
+
+const CASE = process.env.CASE ?? '';
+const keysJson = JSON.parse(process.env.EAS_BENCH_KEYS ?? '{}') as { pem: string; secret: string };
+const KEYS: KeysOption = { accessToken: [keysJson.pem], sessionToken: { secret: keysJson.secret } };
+const ISSUER = 'http://127.0.0.1';
+const AUDIENCE = 'bench-api';
+
+process.on('message', (msg) => {
+  if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+});
+
+async function redis(): Promise<RedisClientType> {
+  const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true }) as RedisClientType;
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+function withSession(app: Express, store?: Store): void {
+  app.use(session({ secret: 'bench-session-secret', resave: false, saveUninitialized: false, store }));
+}
+
+async function build(): Promise<Express> {
+  const app = express();
+  app.set('etag', false);
+  const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+  const [family, storeKind] = CASE.split(':'); // e.g. "anon:redis", "session:memory"
+
+  if (family === 'session' || family === 'anon') {
+    const client = storeKind === 'redis' ? await redis() : undefined;
+    withSession(app, client ? new SessionRedisStore({ client, prefix: `${prefix}sess:` }) : undefined);
+    if (family === 'anon') {
+      const store: AnonymousStore = client ? new RedisStore({ client, prefix }) : new MemoryStore({ maxSessions: 2_000_000 });
+      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false });
+      app.use(anon.middleware());
+      app.get('/', (req, res) => res.json({ id: req.anonymous!.id }));
+    } else {
+      // The baseline: the best a hand-written route on express-session does for a visitor it must remember.
+      app.get('/', (req, res) => {
+        if (req.session.anonymous === undefined) req.session.anonymous = randomUUID();
+        res.json({ id: req.session.anonymous });
+      });
+    }
+    return app;
+  }
+
+  if (family === 'bearer') {
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, rateLimit: false });
+    const pp = new passport.Passport();
+    const privateKey = createPrivateKey(keysJson.pem);
+    const publicKey = createPublicKey(privateKey);
+    if (storeKind === 'anon') pp.use(anon.strategy());
+    if (storeKind === 'jose') {
+      // A minimal strategy wrapping jose's jwtVerify on the same key: the floor for a passport bearer route.
+      class JoseStrategy extends PassportStrategy {
+        name = 'anonymous';
+        override authenticate(req: express.Request): void {
+          const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+          if (!token) return this.fail(401);
+          jwtVerify(token, publicKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], typ: 'at+jwt' }).then(
+            ({ payload }) => this.success({ id: payload.sub, anonymous: true }),
+            () => this.fail(401),
+          );
+        }
+      }
+      pp.use(new JoseStrategy());
+    }
+    if (storeKind === 'passport-jwt') {
+      pp.use(
+        'anonymous',
+        new JwtStrategy(
+          {
+            jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+            secretOrKey: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+            algorithms: ['ES256'],
+            issuer: ISSUER,
+            audience: AUDIENCE,
+          },
+          (payload: { sub: string }, done: (err: unknown, user?: object) => void) => done(null, { id: payload.sub, anonymous: true }),
+        ),
+      );
+    }
+    app.use(pp.initialize());
+    app.use(anon.router());
+    app.get('/api', pp.authenticate('anonymous', { session: false }), (req, res) => res.json({ id: (req.user as { id: string }).id }));
+    return app;
+  }
+
+  if (family === 'token') {
+    const store = new MemoryStore({ maxSessions: 2_000_000 });
+    if (storeKind === 'anon') {
+      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false });
+      app.use(anon.router());
+      return app;
+    }
+    // Baseline: sign the same two tokens with jose and write one record to the same store, nothing else.
+    const accessKey = createPrivateKey(keysJson.pem);
+    const secret = Buffer.from(keysJson.secret, 'base64url');
+    app.post('/anonymous/token', express.json(), async (_req, res) => {
+      const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
+      await store.create(record);
+      const now = Math.floor(Date.now() / 1000);
+      const [access_token, session_token] = await Promise.all([
+        new SignJWT({ client_id: 'default', scope: '', sid: record.sessionId, anonymous: true })
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }).setIssuer(ISSUER).setSubject(record.userId)
+          .setAudience(AUDIENCE).setIssuedAt(now).setExpirationTime(now + 900).setJti(randomUUID()).sign(accessKey),
+        new SignJWT({ user_id: record.userId, session_id: record.sessionId, created_at: now, metadata: {}, client_id: 'default' })
+          .setProtectedHeader({ alg: 'HS256', typ: 'anon-session+jwt', kid: 's' }).setIssuer(ISSUER).setAudience(`${ISSUER}/anonymous/token`)
+          .setIssuedAt(now).setExpirationTime(now + 2592000).setJti(randomUUID()).sign(secret),
+      ]);
+      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json({ token_type: 'Bearer', access_token, expires_in: 900, scope: '', session_token, session_expires_in: 2592000 });
+    });
+    return app;
+  }
+  throw new Error(`unknown CASE ${CASE}`);
+}
+
+build().then((app) => {
+  const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
+  void randomBytes;
+}, (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
