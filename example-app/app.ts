@@ -12,6 +12,7 @@ import {
   mergeMetadata,
   union,
   RedisStore,
+  sessionCookieDefaults,
   type AnonymousStore,
   type KeysOption,
   type Metadata,

@@ -38,3 +38,4 @@ export type { TransferLink } from './store/types';
 export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
 export type { MergePolicy, CartOptions } from './transfer/merge-policies';
+export { sessionCookieDefaults } from './cookie-defaults';

@@ -9,6 +9,8 @@ import { TokenError } from './token-error';
  */
 export function keyLookup(ring: KeyRing) {
   return (header: JWTHeaderParameters | JWEHeaderParameters, _token?: FlattenedJWSInput | FlattenedJWE): KeyObject => {
+    // A compressed JWE is refused before any decryption work.
+    if ((header as { zip?: unknown }).zip !== undefined) throw new TokenError('invalid', 'The token is invalid');
     const key = typeof header.kid === 'string' ? ring.byKid.get(header.kid) : undefined;
     if (!key || header.alg !== key.alg) throw new TokenError('invalid', 'The token is invalid');
     return key.verifyKey;

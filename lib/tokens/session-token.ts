@@ -74,6 +74,8 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
         ...common,
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
+        // No compressed payloads (a decompression bomb); PBES2 (an iteration bomb) is excluded by the list above.
+        maxDecompressedLength: 0,
       }));
     } else {
       const algorithms = [...new Set([...config.ring.byKid.values()].map((k) => k.alg))];

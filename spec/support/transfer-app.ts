@@ -56,6 +56,8 @@ export interface TransferAppOptions {
   /** Mount anon.middleware() before passport.session() (default) or after. */
   middlewareFirst?: boolean;
   onMerge?: (user: ShopUser) => Promise<void> | void;
+  /** Trust X-Forwarded-For (tests choose client addresses). */
+  trustProxy?: boolean;
 }
 
 /** A small shop: passport sessions, the anonymous layer, login and sign-up with transfer. */
@@ -82,6 +84,7 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
   pp.deserializeUser((id: string, done) => users.get(id).then((u) => done(null, u ?? false), done));
 
   const app = express();
+  if (options.trustProxy) app.set('trust proxy', true);
   app.use(express.json());
   app.use(express.urlencoded({ extended: false }));
   app.use(session({ secret: 'a transfer test secret', resave: false, saveUninitialized: false, store: options.sessionStore }));

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
     users,
     store: new RedisStore({ client, prefix }),
     sessionStore: new SessionRedisStore({ client, prefix: `${prefix}sess:` }),
-    anon: { transfer: { lease: Number(process.env.LEASE ?? 30) } },
+    anon: {
+      transfer: { lease: Number(process.env.LEASE ?? 30) },
+      rateLimit: process.env.RATE_POINTS ? { points: Number(process.env.RATE_POINTS), duration: 60 } : false,
+    },
+    trustProxy: true,
     onMerge: async () => {
       if (process.env.CRASH_ON_MERGE === '1') process.kill(process.pid, 'SIGKILL');
       await client.incr(`${prefix}merges`);

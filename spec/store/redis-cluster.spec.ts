@@ -1,0 +1,38 @@
+import { createCluster, type RedisClusterType } from 'redis';
+import { RedisStore } from '../../lib';
+import { newRecord } from '../../lib/session-record';
+import { describeStoreContract } from './store-contract';
+import { startCluster, type LocalCluster } from '../support/redis-cluster';
+import { uniquePrefix } from '../support/redis';
+
+/** The RedisStore on a node-redis cluster client against a local 3-master Redis Cluster. */
+let cluster: LocalCluster;
+let client: RedisClusterType;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })), defaults: { disableOfflineQueue: true } }) as RedisClusterType;
+  client.on('error', () => undefined);
+  await client.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await client?.close();
+  await cluster?.stop();
+});
+
+describeStoreContract('RedisStore on Redis Cluster', async () => ({
+  store: new RedisStore({ client, prefix: uniquePrefix('cluster') }),
+  now: Date.now,
+}));
+
+describe('RedisStore on Redis Cluster: keys spread over the masters', () => {
+  it('stores sessions on every master, each operation on one slot (no CROSSSLOT)', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('spread') });
+    const records = Array.from({ length: 60 }, (_, i) => newRecord({ userId: `anon|${i}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 60, absolute: 600 } }));
+    for (const r of records) expect(await store.create(r)).toBe(true);
+    for (const r of records) expect((await store.get(r.sessionId))?.userId).toBe(r.userId);
+    const perMaster = await Promise.all(client.masters.map(async (m) => (await client.nodeClient(m)).dbSize()));
+    expect(perMaster.filter((n) => n > 0)).toHaveLength(3);
+  });
+});
