@@ -90,7 +90,7 @@ export async function createApp(options: ExampleOptions = {}): Promise<{ app: Ex
     resave: false,
     saveUninitialized: false,
     store: sessionStore,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto' },
+    cookie: { ...sessionCookieDefaults },
   }));
   app.use(passport.initialize());
   app.use(passport.session());
