@@ -22,6 +22,9 @@ const KEYS: KeysOption = { accessToken: [keysJson.pem], sessionToken: { secret: 
 const ISSUER = 'http://127.0.0.1';
 const AUDIENCE = 'bench-api';
 
+// Exit through process.exit so `node --cpu-prof` writes its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
+
 process.on('message', (msg) => {
   if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
 });
@@ -67,6 +70,7 @@ async function build(): Promise<Express> {
     const privateKey = createPrivateKey(keysJson.pem);
     const publicKey = createPublicKey(privateKey);
     if (storeKind === 'anon') pp.use(anon.strategy());
+    if (storeKind === 'anon-nocache') pp.use(anon.strategy({ cacheSize: 0 }));
     if (storeKind === 'jose') {
       // A minimal strategy wrapping jose's jwtVerify on the same key: the floor for a passport bearer route.
       class JoseStrategy extends PassportStrategy {
