@@ -41,7 +41,6 @@ describe('Redis outage', () => {
     admin.destroy();
     await new Promise((resolve) => server.process.once('exit', resolve));
 
-    const started = Date.now();
     for (const path of ['/me', '/me']) {
       const res = await agent.get(path);
       expect(res.status).toBe(503);
@@ -50,7 +49,6 @@ describe('Redis outage', () => {
     }
     const down = await request(app).post('/cart').send({ sku: 'x' });
     expect(down.status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(5000);
 
     server = await startRedisServer(server.port, args);
     const deadline = Date.now() + 10_000;
