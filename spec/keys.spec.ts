@@ -1,22 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { anonymousSessions, ConfigurationError, keygen, type KeysOption } from '../lib';
+import { anonymousSessions, keygen, type KeysOption } from '../lib';
+import { shouldRefuseOption } from './support/config';
 import { thumbprint } from '../lib/keys';
 
 const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test' };
 const secret = () => ({ secret: randomBytes(32).toString('base64url') });
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 
-function refused(keys: KeysOption, option: string, message: RegExp): void {
-  let error: unknown;
-  try {
-    anonymousSessions({ ...base, keys });
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ConfigurationError);
-  expect((error as ConfigurationError).option).toBe(option);
-  expect((error as Error).message).toMatch(message);
-}
+const refused = (keys: KeysOption, option: string, message: RegExp) => shouldRefuseOption(() => anonymousSessions({ ...base, keys }), option, message);
 
 describe('keys: start-up refuses bad configuration, naming the option', () => {
   it('a short or weak HMAC secret', () => {

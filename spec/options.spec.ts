@@ -1,20 +1,12 @@
-import { anonymousSessions, ConfigurationError, type AnonymousSessionsOptions } from '../lib';
+import { anonymousSessions, type AnonymousSessionsOptions } from '../lib';
+import { shouldRefuseOption } from './support/config';
 
 import { TEST_KEYS } from './support/keys';
 
 const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test', keys: TEST_KEYS };
 
-function refused(options: unknown, option: string, message: RegExp): void {
-  let error: unknown;
-  try {
-    anonymousSessions(options as AnonymousSessionsOptions);
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ConfigurationError);
-  expect((error as ConfigurationError).option).toBe(option);
-  expect((error as Error).message).toMatch(message);
-}
+const refused = (options: unknown, option: string, message: RegExp) =>
+  shouldRefuseOption(() => anonymousSessions(options as AnonymousSessionsOptions), option, message);
 
 describe('options are validated once, at construction, naming the option', () => {
   it('requires issuer and audience', () => {

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { ConfigurationError, anonymousSessions, type AnonymousSessions } from '../../lib';
+import { anonymousSessions, type AnonymousSessions } from '../../lib';
+import { shouldRefuseOption } from '../support/config';
 import { buildApp } from '../support/app';
 import { decode } from '../support/oauth';
 import { TEST_KEYS } from '../support/keys';
@@ -37,14 +38,6 @@ describe('claims mapping', () => {
     [[{ name: 'a', expression: 'anonymous_session.password' }], 'claims[0].expression', /can read/],
     [Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, expression: 'anonymous_session.user_id' })), 'claims', /at most 20/],
   ])('refuses %j at start-up', (claims, option, message) => {
-    let error: unknown;
-    try {
-      anonymousSessions({ issuer: 'https://shop.test', audience: 'api', keys: TEST_KEYS, claims });
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as ConfigurationError).option).toBe(option);
-    expect((error as Error).message).toMatch(message);
+    shouldRefuseOption(() => anonymousSessions({ issuer: 'https://shop.test', audience: 'api', keys: TEST_KEYS, claims }), option, message);
   });
 });
