@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { AnonymousSessionRecord, SessionState } from './session-record';
 import type { Metadata } from './metadata';
-import type { MetadataChange, SessionService } from './session-service';
+import type { MetadataChange, SessionService, UpdateOptions } from './session-service';
 import { deepFreeze, parseMetadata, serializeMetadata, mergePatch } from './metadata';
 import { bind, unbind } from './session-binding';
 import { SessionNotActiveError } from './errors';
@@ -69,13 +69,13 @@ export class AnonymousSession {
    * RFC 7396 merge patch (`null` deletes a key). Concurrent updates from other tabs or processes are never lost.
    * Throws `MetadataError` over a limit (nothing written) and `SessionNotActiveError` once the session ended.
    */
-  async update(change: MetadataChange): Promise<Readonly<Metadata>> {
+  async update(change: MetadataChange, options: UpdateOptions = {}): Promise<Readonly<Metadata>> {
     if (!this.#persisted) {
       const next = typeof change === 'function' ? change(parseMetadata(this.#record.metadata)) : mergePatch(parseMetadata(this.#record.metadata), change);
       this.#record = { ...this.#record, metadata: serializeMetadata(next, this.#service.options.limits) };
       await this.persist();
     } else {
-      this.#record = await this.#service.update(this.#record.sessionId, change);
+      this.#record = await this.#service.update(this.#record.sessionId, change, options);
     }
     this.#metadata = undefined;
     return this.metadata;

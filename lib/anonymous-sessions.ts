@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { AnonymousSessionsOptions, ResolvedOptions } from './options';
 import type { AnonymousStore } from './store/types';
 import type { AnonymousSessionRecord } from './session-record';
-import type { CreateInput, MetadataChange } from './session-service';
+import type { CreateInput, MetadataChange, UpdateOptions } from './session-service';
 import { resolveOptions } from './options';
 import { MemoryStore } from './store/memory';
 import { SessionService } from './session-service';
@@ -144,8 +144,8 @@ export class AnonymousSessions {
   }
 
   /** Changes a session's metadata atomically, outside a request. */
-  updateSession(sessionId: string, change: MetadataChange): Promise<AnonymousSessionRecord> {
-    return this.service.update(sessionId, change);
+  updateSession(sessionId: string, change: MetadataChange, options?: UpdateOptions): Promise<AnonymousSessionRecord> {
+    return this.service.update(sessionId, change, options);
   }
 
   /** Ends a session server-side; resolves false if it was not active. */

@@ -5,7 +5,7 @@ export type { AnonymousSessionsOptions } from './options';
 export { AnonymousSession } from './anonymous-session';
 export type { AnonymousSessionRecord, SessionState } from './session-record';
 export type { Metadata, JsonValue, MetadataLimits } from './metadata';
-export type { MetadataChange, CreateInput } from './session-service';
+export type { MetadataChange, CreateInput, UpdateOptions } from './session-service';
 export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './store/types';
 export { MemoryStore } from './store/memory';
 export type { MemoryStoreOptions } from './store/memory';

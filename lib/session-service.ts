@@ -10,6 +10,14 @@ import { MetadataError, SessionNotActiveError, UpdateConflictError } from './err
 /** A metadata change: a merge patch (RFC 7396), or a function from the current metadata to the next. */
 export type MetadataChange = Metadata | ((current: Metadata) => Metadata);
 
+export interface UpdateOptions {
+  /**
+   * Makes the update safe to retry: the same key is applied at most once (the last 16 keys per session are kept).
+   * Pass the client's `Idempotency-Key` so a retry after a lost response does not add the item twice.
+   */
+  idempotencyKey?: string;
+}
+
 export interface CreateInput {
   metadata?: Metadata;
   /** An id supplied by the app; the caller has validated that it may. */
@@ -72,10 +80,14 @@ export class SessionService {
    * Applies `change` atomically: read, change, compare-and-set on the version, retry on a lost race.
    * A concurrent writer's change is never overwritten. Limits are checked before anything is written.
    */
-  update(sessionId: string, change: MetadataChange): Promise<AnonymousSessionRecord> {
+  update(sessionId: string, change: MetadataChange, options: UpdateOptions = {}): Promise<AnonymousSessionRecord> {
+    const updateId = options.idempotencyKey;
+    if (updateId !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(updateId)) {
+      return Promise.reject(new MetadataError('invalid_idempotency_key', 'An idempotency key is 1 to 64 letters, digits, _ . : or -'));
+    }
     // Updates to one session from this process run one after another, so only other processes can race them.
     const previous = this.queues.get(sessionId) ?? Promise.resolve();
-    const run = previous.then(() => this.compareAndSet(sessionId, change));
+    const run = previous.then(() => this.compareAndSet(sessionId, change, updateId));
     const settled = run.then(
       () => undefined,
       () => undefined,
@@ -87,15 +99,16 @@ export class SessionService {
     return run;
   }
 
-  private async compareAndSet(sessionId: string, change: MetadataChange): Promise<AnonymousSessionRecord> {
+  private async compareAndSet(sessionId: string, change: MetadataChange, updateId: string | undefined): Promise<AnonymousSessionRecord> {
     const attempts = this.options.limits.updateAttempts;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const record = await this.store.get(sessionId);
       if (!record || !isUsable(record, this.now())) throw new SessionNotActiveError();
       const next = apply(change, parseMetadata(record.metadata));
       const json = serializeMetadata(next, this.options.limits);
-      const result = await this.store.compareAndSetMetadata(sessionId, record.version, json, this.now());
+      const result = await this.store.compareAndSetMetadata(sessionId, record.version, json, this.now(), updateId);
       if (result.status === 'ok') return { ...record, metadata: json, version: result.version };
+      if (result.status === 'duplicate') return record; // applied before: this is a retry, answer with the current state
       if (result.status === 'missing' || result.status === 'ended') throw new SessionNotActiveError();
       // conflict: another process won, retry after a jittered backoff; busy: a transfer holds the session.
       if (result.status === 'busy') await delay(Math.min(25 * attempt, 200));

@@ -13,6 +13,8 @@ export interface MemoryStoreOptions {
 
 interface Entry {
   record: AnonymousSessionRecord;
+  /** The last 16 applied update ids (idempotent retries). */
+  updateIds?: string[];
   claimToken?: string;
   claimUserId?: string;
   claimUntil?: number;
@@ -85,14 +87,17 @@ export class MemoryStore implements AnonymousStore {
     expectedVersion: number,
     metadata: string,
     now: number,
+    updateId = '',
   ): Promise<CasResult> {
     const entry = this.live(sessionId);
     if (!entry) return { status: 'missing' };
+    if (updateId && entry.updateIds?.includes(updateId)) return { status: 'duplicate', version: entry.record.version };
     if (entry.record.state !== 'active') return { status: 'ended' };
     if (entry.claimUntil !== undefined && entry.claimUntil > now) return { status: 'busy' };
     if (entry.record.version !== expectedVersion) return { status: 'conflict' };
     entry.record.metadata = metadata;
     entry.record.version += 1;
+    if (updateId) entry.updateIds = [...(entry.updateIds ?? []), updateId].slice(-16);
     return { status: 'ok', version: entry.record.version };
   }
 

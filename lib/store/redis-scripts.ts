@@ -31,15 +31,26 @@ redis.call('HSET', KEYS[1], 's', ARGV[1], 'e', ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1`);
 
-/** ARGV: expectedVersion metadata now. Returns the new version, or -1 missing, -2 ended, -3 busy, -4 conflict. */
+/**
+ * ARGV: expectedVersion metadata now updateId. Returns the new version, or -1 missing, -2 ended, -3 busy,
+ * -4 conflict, or -5 (then the version) when updateId was already applied. The last 16 update ids live in `ui`.
+ */
 export const CAS_METADATA = script(`
-local f = redis.call('HMGET', KEYS[1], 'st', 'v', 'cx')
+local f = redis.call('HMGET', KEYS[1], 'st', 'v', 'cx', 'ui')
 if not f[1] then return -1 end
+if ARGV[4] ~= '' and f[4] and string.find(' ' .. f[4] .. ' ', ' ' .. ARGV[4] .. ' ', 1, true) then return {-5, tonumber(f[2])} end
 if f[1] ~= 'active' then return -2 end
 if f[3] and tonumber(f[3]) > tonumber(ARGV[3]) then return -3 end
 if f[2] ~= ARGV[1] then return -4 end
 local v = tonumber(f[2]) + 1
 redis.call('HSET', KEYS[1], 'm', ARGV[2], 'v', tostring(v))
+if ARGV[4] ~= '' then
+  local ids = {}
+  for id in string.gmatch(f[4] or '', '%S+') do ids[#ids + 1] = id end
+  ids[#ids + 1] = ARGV[4]
+  while #ids > 16 do table.remove(ids, 1) end
+  redis.call('HSET', KEYS[1], 'ui', table.concat(ids, ' '))
+end
 return v`);
 
 /** ARGV: at */

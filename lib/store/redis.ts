@@ -86,12 +86,13 @@ export class RedisStore implements AnonymousStore {
     expectedVersion: number,
     metadata: string,
     now: number,
+    updateId = '',
   ): Promise<CasResult> {
-    const reply = Number(
-      await this.run(scripts.CAS_METADATA, sessionId, [String(expectedVersion), metadata, String(now)]),
-    );
-    if (reply >= 0) return { status: 'ok', version: reply };
-    return { status: (['missing', 'ended', 'busy', 'conflict'] as const)[-reply - 1] };
+    const reply = await this.run(scripts.CAS_METADATA, sessionId, [String(expectedVersion), metadata, String(now), updateId]);
+    if (Array.isArray(reply)) return { status: 'duplicate', version: Number(reply[1]) };
+    const code = Number(reply);
+    if (code >= 0) return { status: 'ok', version: code };
+    return { status: (['missing', 'ended', 'busy', 'conflict'] as const)[-code - 1] };
   }
 
   async revoke(sessionId: string, at: number): Promise<boolean> {

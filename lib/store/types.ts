@@ -8,7 +8,9 @@ export type CasResult =
   /** A transfer holds the session right now: retry shortly. */
   | { status: 'busy' }
   | { status: 'missing' }
-  | { status: 'ended' };
+  | { status: 'ended' }
+  /** This update id was applied before (a retry after a lost reply): nothing written again. */
+  | { status: 'duplicate'; version: number };
 
 /** Outcome of trying to claim a session for transfer. */
 export type ClaimResult =
@@ -53,8 +55,11 @@ export interface AnonymousStore {
   get(sessionId: string): Promise<AnonymousSessionRecord | undefined>;
   /** Records activity on an active session. Resolves `false` if the session is not active. */
   touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean>;
-  /** Writes `metadata` only if the record is active, unclaimed at `now`, and still at `expectedVersion`. */
-  compareAndSetMetadata(sessionId: string, expectedVersion: number, metadata: string, now: number): Promise<CasResult>;
+  /**
+   * Writes `metadata` only if the record is active, unclaimed at `now`, and still at `expectedVersion`. With an
+   * `updateId` already among the last 16 applied, writes nothing and answers `duplicate`.
+   */
+  compareAndSetMetadata(sessionId: string, expectedVersion: number, metadata: string, now: number, updateId?: string): Promise<CasResult>;
   /** Ends an active session. Resolves `false` if it was not active. */
   revoke(sessionId: string, at: number): Promise<boolean>;
   /** Takes the once-only transfer claim on an active session. */

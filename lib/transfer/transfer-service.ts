@@ -20,6 +20,8 @@ export interface ResolvedTransferOptions {
   getUserId: (user: Express.User) => string;
 }
 
+const SAME_USER_WAIT_MS = 2000;
+
 /** Exactly-once transfer of a guest into a real user: claim, merge, complete; or release and keep the guest. */
 export class TransferService {
   readonly events = new EventEmitter();
@@ -36,7 +38,9 @@ export class TransferService {
     const guest = await findGuest(req, this.tokens, store, this.sessions.now());
     if (!guest) return { status: 'no_session' };
     const token = randomUUID();
-    const deadline = this.sessions.now() + this.options.lease * 1000;
+    // A concurrent attempt by the same user is waited for briefly; a stuck one (a crash, a lost reply) is not: its
+    // lease lapses and the next login transfers the guest, so the request is not held for the whole lease.
+    const deadline = this.sessions.now() + Math.min(this.options.lease * 1000, SAME_USER_WAIT_MS);
 
     for (;;) {
       const now = this.sessions.now();

@@ -49,6 +49,18 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.compareAndSetMetadata('nope', 0, '{}', now())).toEqual({ status: 'missing' });
     });
 
+    it('an update id is applied once: a retry answers duplicate and writes nothing', async () => {
+      const r = record();
+      await store.create(r);
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{"a":1}', now(), 'req-1')).toEqual({ status: 'ok', version: 1 });
+      expect(await store.compareAndSetMetadata(r.sessionId, 1, '{"a":2}', now(), 'req-1')).toEqual({ status: 'duplicate', version: 1 });
+      expect(await store.compareAndSetMetadata(r.sessionId, 1, '{"a":3}', now(), 'req-2')).toEqual({ status: 'ok', version: 2 });
+      for (let i = 3; i < 20; i++) await store.compareAndSetMetadata(r.sessionId, i - 1, '{}', now(), `req-${i}`); // now at version 19
+      // only the last 16 ids are kept
+      expect((await store.compareAndSetMetadata(r.sessionId, 19, '{"late":1}', now(), 'req-1')).status).toBe('ok');
+      expect((await store.compareAndSetMetadata(r.sessionId, 20, '{}', now(), 'req-19')).status).toBe('duplicate');
+    });
+
     it('revoke ends an active session once and keeps the record', async () => {
       const r = record();
       await store.create(r);

@@ -39,10 +39,11 @@ export function buildApp(
   });
   app.post('/cart', async (req, res) => {
     const sku = String(req.body.sku);
-    const metadata = await req.anonymous!.update((m) => ({
-      ...m,
-      cart: [...((m.cart as string[] | undefined) ?? []), sku],
-    }));
+    const idempotencyKey = req.get('Idempotency-Key');
+    const metadata = await req.anonymous!.update(
+      (m) => ({ ...m, cart: [...((m.cart as string[] | undefined) ?? []), sku] }),
+      idempotencyKey === undefined ? {} : { idempotencyKey },
+    );
     res.json(metadata);
   });
   app.patch('/metadata', async (req, res) => {

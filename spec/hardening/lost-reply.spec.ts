@@ -1,0 +1,77 @@
+import request from 'supertest';
+import type { RedisClientType } from 'redis';
+import { RedisStore } from '../../lib';
+import * as scripts from '../../lib/store/redis-scripts';
+import { buildApp } from '../support/app';
+import { connectRedis } from '../support/redis';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { RedisProxy } from '../support/redis-proxy';
+import { memoryUsers, transferApp } from '../support/transfer-app';
+
+/** Redis executed the command, the reply was lost, the client retries. */
+describe('a reply lost after Redis executed the command', () => {
+  let redis: RedisServer;
+  let proxy: RedisProxy;
+  let client: RedisClientType;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    proxy = new RedisProxy(redis.port);
+    await proxy.start();
+    client = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    // Load the scripts up front, so the command whose reply is cut is the script itself, not a NOSCRIPT answer.
+    const direct = await connectRedis(redis.url);
+    for (const script of Object.values(scripts)) await direct.scriptLoad(script.source);
+    direct.destroy();
+  });
+  afterAll(async () => {
+    client.destroy();
+    await proxy.stop();
+    await redis.stop();
+  });
+
+  async function until200(send: () => Promise<request.Response>): Promise<request.Response> {
+    const deadline = Date.now() + 10_000;
+    let res = await send();
+    while (res.status === 503 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      res = await send();
+    }
+    return res;
+  }
+
+  it('a metadata update retried with its Idempotency-Key is applied once', async () => {
+    const { app } = buildApp({ store: new RedisStore({ client, timeout: 500 }), rateLimit: false });
+    const agent = request.agent(app);
+    await agent.get('/me').expect(200);
+    proxy.loseReplyOf(scripts.CAS_METADATA.sha1);
+    const lost = await agent.post('/cart').set('Idempotency-Key', 'add-tea-1').send({ sku: 'tea' });
+    expect(lost.status).toBe(503);
+    const direct = await connectRedis(redis.url);
+    const keys = await direct.keys('eas:s:*');
+    expect((await Promise.all(keys.map((k) => direct.hGet(k, 'm')))).filter((m) => m?.includes('tea'))).toHaveLength(1); // it was written
+    direct.destroy();
+    const retried = await until200(() => agent.post('/cart').set('Idempotency-Key', 'add-tea-1').send({ sku: 'tea' }));
+    expect(retried.status).toBe(200);
+    expect(retried.body.cart).toEqual(['tea']);
+    expect((await agent.get('/me')).body.metadata.cart).toEqual(['tea']);
+  });
+
+  it('a login retried after the transfer completed but its reply was lost merges nothing twice', async () => {
+    const users = memoryUsers([{ id: 'ann', name: 'Ann', data: {} }]);
+    let merges = 0;
+    const { app } = transferApp({ users, store: new RedisStore({ client, timeout: 500 }), onMerge: () => void (merges += 1) });
+    const tokens = (await until200(() => request(app).post('/anonymous/token').send({ metadata: { cart: [{ sku: 'pen', quantity: 1 }] } }))).body;
+    proxy.loseReplyOf(scripts.COMPLETE_CLAIM.sha1);
+    const lost = await request(app).post('/login').send({ username: 'ann', anonymous_session_token: tokens.session_token });
+    // Redis did execute it: the session is transferred although the app never heard back.
+    const direct = await connectRedis(redis.url);
+    const sid = JSON.parse(Buffer.from(tokens.session_token.split('.')[1], 'base64url').toString()).session_id;
+    expect(await direct.hGet(`eas:s:{${sid}}`, 'st')).toBe('transferred');
+    direct.destroy();
+    expect(lost.status).toBe(503);
+    const retried = await until200(() => request(app).post('/login').send({ username: 'ann', anonymous_session_token: tokens.session_token }));
+    expect(retried.body.transfer).toMatchObject({ status: 'already_transferred', userId: 'ann', sameUser: true });
+    expect(merges).toBe(1);
+    expect(users.all.get('ann')!.data.cart).toEqual([{ sku: 'pen', quantity: 1 }]);
+  });
+});

@@ -1,0 +1,55 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of Redis for fault tests: it can delay traffic, or let a command whose bytes contain a
+ * marker reach Redis and then cut the connection before the reply (Redis executed it; the client never hears).
+ */
+export class RedisProxy {
+  delayMs = 0;
+  private dropReplyAfter: string | undefined;
+  private armed = false;
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(private readonly redisPort: number) {}
+
+  /** The next command containing `marker` executes, but its reply is lost with the connection. */
+  loseReplyOf(marker: string): void {
+    this.dropReplyAfter = marker;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((inbound) => {
+      const outbound = connect(this.redisPort, '127.0.0.1');
+      this.sockets.add(inbound).add(outbound);
+      const close = () => {
+        inbound.destroy();
+        outbound.destroy();
+      };
+      inbound.on('data', (chunk: Buffer) => {
+        if (this.dropReplyAfter && chunk.includes(this.dropReplyAfter)) {
+          this.dropReplyAfter = undefined;
+          this.armed = true;
+        }
+        setTimeout(() => outbound.writable && outbound.write(chunk), this.delayMs);
+      });
+      outbound.on('data', (chunk: Buffer) => {
+        if (this.armed) {
+          this.armed = false;
+          return close();
+        }
+        setTimeout(() => inbound.writable && inbound.write(chunk), this.delayMs);
+      });
+      inbound.on('error', close).on('close', close);
+      outbound.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
