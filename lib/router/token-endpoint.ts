@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { RouterContext } from './context';
 import type { AnonymousSessionRecord } from '../session-record';
@@ -86,8 +87,37 @@ async function create(ctx: RouterContext, req: Request, res: Response): Promise<
   }
   const metadata = p.metadata === undefined ? {} : metadataObject(p.metadata);
   serializeMetadata(metadata, ctx.options.limits); // refuse before counting against the rate limit
+  const draft = ctx.service.draft({ metadata, userId: p.user_id });
+  const key = idempotencyKey(req);
+  if (key !== undefined) {
+    // A retry (the response was lost) gets the guest the first attempt made, never a second one.
+    const scoped = createHash('sha256').update(`${client(res).id}\n${key}`).digest('base64url');
+    const now = ctx.service.now();
+    const earlier = await ctx.service.store.putIfAbsent(scoped, draft.sessionId, now + IDEMPOTENCY_WINDOW_MS, now);
+    if (earlier !== undefined) {
+      const record = await ctx.service.store.get(earlier);
+      if (record) {
+        if (record.state !== 'active' || record.expiresAt <= now) throw new OAuthError('invalid_grant', 'The guest this key created has ended');
+        return record;
+      }
+      // The first attempt reserved the key but never stored its guest: store it now, under the same id.
+      const again = { ...draft, sessionId: earlier };
+      await ctx.service.persist(again);
+      return again;
+    }
+  }
   await ctx.limiter?.consume(req);
-  return ctx.service.create({ metadata, userId: p.user_id });
+  await ctx.service.persist(draft);
+  return draft;
+}
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+function idempotencyKey(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new OAuthError('invalid_request', 'Idempotency-Key must be 1 to 64 letters, digits, _ . : or -');
+  return key;
 }
 
 function metadataObject(value: unknown): Metadata {

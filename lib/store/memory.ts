@@ -161,6 +161,13 @@ export class MemoryStore implements AnonymousStore {
     return ticket && ticket.expiresAt > now ? ticket.sessionId : undefined;
   }
 
+  async putIfAbsent(key: string, value: string, expiresAt: number, now: number): Promise<string | undefined> {
+    const existing = this.tickets.get(`i:${key}`);
+    if (existing && existing.expiresAt > now) return existing.sessionId;
+    this.tickets.set(`i:${key}`, { sessionId: value, expiresAt });
+    return undefined;
+  }
+
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     this.links.delete(link.anonymousUserId);
     this.links.set(link.anonymousUserId, { link: { ...link }, expiresAt });

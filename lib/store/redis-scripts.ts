@@ -94,3 +94,6 @@ export const TAKE_TICKET = script(`local v = redis.call('GET', KEYS[1]) if v the
 export const PUT_LINK = script(`redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return 1`);
 
 export const GET_VALUE = script(`return redis.call('GET', KEYS[1])`);
+
+/** ARGV: value expiresAt. Answers the existing value, or false after storing this one. */
+export const PUT_IF_ABSENT = script(`local v = redis.call('GET', KEYS[1]) if v then return v end redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return false`);

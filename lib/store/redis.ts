@@ -141,6 +141,11 @@ export class RedisStore implements AnonymousStore {
     return Number(value.slice(0, space)) > now ? value.slice(space + 1) : undefined;
   }
 
+  async putIfAbsent(key: string, value: string, expiresAt: number, _now: number): Promise<string | undefined> {
+    const existing = await this.runOn(scripts.PUT_IF_ABSENT, `${this.prefix}i:{${key}}`, [value, String(expiresAt)]);
+    return typeof existing === 'string' ? existing : undefined;
+  }
+
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     await this.runOn(scripts.PUT_LINK, this.linkKey(link.anonymousUserId), [JSON.stringify(link), String(expiresAt)]);
   }

@@ -74,6 +74,11 @@ export interface AnonymousStore {
   putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void>;
   /** Returns the ticket's session id and deletes the ticket, atomically; undefined if unknown, used or expired. */
   takeTicket(ticketId: string, now: number): Promise<string | undefined>;
+  /**
+   * Stores `value` under `key` until `expiresAt` unless the key exists; answers the value already there, or
+   * undefined when this call stored it. Used for idempotent creation.
+   */
+  putIfAbsent(key: string, value: string, expiresAt: number, now: number): Promise<string | undefined>;
   /** Records where an anonymous user was transferred, kept until `expiresAt`. */
   saveTransferLink(link: TransferLink, expiresAt: number): Promise<void>;
   getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined>;

@@ -56,6 +56,22 @@ describe('a reply lost after Redis executed the command', () => {
     expect((await agent.get('/me')).body.metadata.cart).toEqual(['tea']);
   });
 
+  it('a guest creation retried with its Idempotency-Key gives one guest', async () => {
+    const { app } = buildApp({ store: new RedisStore({ client, timeout: 500, prefix: 'idem:' }), rateLimit: false }, undefined, (a, anon) => a.use(anon.router()));
+    proxy.loseReplyOf(scripts.CREATE.sha1);
+    const lost = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({ metadata: { cart: ['tea'] } });
+    expect(lost.status).toBe(503);
+    const retried = await until200(() => request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({ metadata: { cart: ['tea'] } }));
+    const again = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({}).expect(200);
+    const sub = (t: string) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()).sub;
+    expect(sub(again.body.access_token)).toBe(sub(retried.body.access_token));
+    const direct = await connectRedis(redis.url);
+    expect(await direct.keys('idem:s:*')).toHaveLength(1);
+    direct.destroy();
+    const other = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-43').send({}).expect(200);
+    expect(sub(other.body.access_token)).not.toBe(sub(retried.body.access_token));
+  });
+
   it('a login retried after the transfer completed but its reply was lost merges nothing twice', async () => {
     const users = memoryUsers([{ id: 'ann', name: 'Ann', data: {} }]);
     let merges = 0;

@@ -125,6 +125,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.takeTicket('unknown', t)).toBeUndefined();
     });
 
+    it('putIfAbsent stores once and then answers the first value until it expires', async () => {
+      const t = now();
+      expect(await store.putIfAbsent('idem-1', 'sess-a', t + 60_000, t)).toBeUndefined();
+      expect(await store.putIfAbsent('idem-1', 'sess-b', t + 60_000, t)).toBe('sess-a');
+    });
+
     it('keeps transfer links by anonymous user id', async () => {
       const link = { anonymousUserId: 'anon|a{b}', sessionId: 's1', userId: 'user-1', at: now() };
       await store.saveTransferLink(link, now() + 60_000);
