@@ -7,6 +7,7 @@ import { warnOnce } from './warn';
 import { RateLimitedError } from './rate-limit';
 import { rememberSessionId } from './transfer/session-renewal';
 
+const BEARER = /^bearer\s/i;
 const ENDPOINTS = new Set(['/anonymous/token', '/anonymous/logout']);
 
 const MISSING_SESSION =
@@ -24,6 +25,9 @@ export function anonymousMiddleware(service: SessionService): RequestHandler {
     try {
       if (!req.session) throw new AnonymousSessionError('session_missing', MISSING_SESSION, { status: 500 });
       if (skip?.(req)) return next();
+      // A bearer request is identified by its token: no cookie guest is loaded or minted, so an API call does not
+      // depend on the store (stateless checks keep working through a store outage).
+      if (BEARER.test(req.headers.authorization ?? '')) return next();
       rememberSessionId(req);
 
       const sessionId = boundSessionId(req, sessionKey);

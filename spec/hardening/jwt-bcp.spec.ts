@@ -55,6 +55,20 @@ describe('RFC 8725 on access tokens', () => {
     }
   });
 
+  it('3.1 with RSA keys configured, HS256 made with the RSA public key (PEM, DER, JWK) is refused', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsaAnon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: { ...TEST_KEYS, accessToken: rsa.privateKey } });
+    const rsaKid = rsaAnon.options.tokens.accessKeys.current.kid;
+    const record = await rsaAnon.createSession();
+    const genuine = (await rsaAnon.tokens.issue(record, { client: rsaAnon.options.tokens.clients.get('default')!, scope: '', audience: AUDIENCE })).access_token;
+    expect((await runStrategy(rsaAnon.strategy(), { headers: { authorization: `Bearer ${genuine}` } })).kind).toBe('success');
+    const payload = genuine.split('.')[1];
+    for (const secret of [rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString(), rsa.publicKey.export({ format: 'pem', type: 'pkcs1' }).toString(), rsa.publicKey.export({ format: 'der', type: 'spki' }), JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))]) {
+      const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid: rsaKid })}.${payload}`;
+      await refusedAsBearer(`${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`, rsaAnon);
+    }
+  });
+
   it('3.1 RS256/PS256 with an RSA public key never pass an ES256 verifier (algorithm pinned per key)', async () => {
     const { payload } = await validClaims();
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });

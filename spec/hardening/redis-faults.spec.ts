@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import passport from 'passport';
 import request from 'supertest';
 import type { RedisClientType } from 'redis';
 import { RedisStore } from '../../lib';
@@ -23,9 +24,15 @@ describe('Redis faults', () => {
     let server: RedisServer = await startRedisServer(undefined, args);
     const client = await connectRedis(server.url);
     try {
-      const { app } = buildApp({ store: new RedisStore({ client, timeout: 300 }), rateLimit: false });
+      const pp = new passport.Passport();
+      const { app } = buildApp({ store: new RedisStore({ client, timeout: 300 }), rateLimit: false }, undefined, (a, anon) => {
+        pp.use(anon.strategy());
+        a.use(anon.router());
+        a.get('/api/whoami', pp.authenticate('anonymous', { session: false }), (req, res) => res.json(req.user));
+      });
       const agent = request.agent(app);
       await agent.get('/me').expect(200);
+      const bearer = `Bearer ${(await request(app).post('/anonymous/token').send({})).body.access_token}`;
       const acknowledged: string[] = [];
       const statuses = new Set<number>();
       let n = 0;
@@ -44,6 +51,8 @@ describe('Redis faults', () => {
       const during = await agent.get('/me');
       expect(during.status).toBe(503);
       expect(during.headers['retry-after']).toBeDefined();
+      // Stateless access-token checks need no store: they keep working through the outage.
+      expect((await request(app).get('/api/whoami').set('Authorization', bearer)).status).toBe(200);
       server = await startRedisServer(server.port, args);
       const deadline = Date.now() + 10_000;
       let me = await agent.get('/me');
