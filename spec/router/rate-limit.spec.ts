@@ -33,6 +33,13 @@ describe('session creation rate limit', () => {
     expect(clientKey('2001:db8::1', 48)).toBe('2001:db8:0:0:0:0:0:0/48');
   });
 
+  it("without Express's trust proxy, X-Forwarded-For is ignored: a client cannot pick a fresh address per request", async () => {
+    const { app } = buildApp({ rateLimit: { points: 2, duration: 60 } }, undefined, (a, anon) => a.use(anon.router()));
+    shouldBeTokenResponse(await from(app, '192.0.2.1'));
+    shouldBeTokenResponse(await from(app, '192.0.2.2'));
+    shouldBeOAuthError(await from(app, '192.0.2.3'), 429, 'rate_limited');
+  });
+
   it('renewals do not count against the creation limit', async () => {
     const { app } = buildApp({ rateLimit: { points: 1, duration: 60 } }, undefined, mountRouter);
     const first = await from(app, '198.51.100.1');
