@@ -13,3 +13,23 @@ app.get('/', async (req, res) => {
   const next: Readonly<Metadata> | undefined = await guest?.update({ cart: ['a'] });
   res.json({ id: guest?.id, bound, next });
 });
+
+// The strategy, transfer and guards as a consumer types them.
+import passport from 'passport';
+import { AnonymousStrategy, isAnonymousUser, cartBySku, mergeMetadata, type AnonymousUser, type TransferOutcome } from 'express-anonymous-session';
+
+passport.use(anon.strategy({ checkRevocation: true, scope: 'cart:read' }));
+passport.use(new AnonymousStrategy({ issuer: 'https://shop.test', audience: 'api', jwksUri: 'https://shop.test/.well-known/jwks.json' }));
+app.get('/api', passport.authenticate('anonymous', { session: false }), (req, res) => {
+  if (isAnonymousUser(req.user)) {
+    const user: AnonymousUser = req.user;
+    res.json({ id: user.id, scope: user.scope });
+  }
+});
+app.post('/login', passport.authenticate('local'), anon.transfer('login'), (req, res) => {
+  const outcome: TransferOutcome | undefined = req.anonymousTransfer;
+  if (outcome?.status === 'merged') res.json(outcome.user);
+  else res.json({ status: outcome?.status });
+});
+const merged = mergeMetadata({ cart: cartBySku() }, { cart: [] }, { cart: [{ sku: 'a', quantity: 1 }] });
+void merged;
