@@ -1,6 +1,6 @@
 import { Strategy } from 'passport-strategy';
 import { createRemoteJWKSet } from 'jose';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { AnonymousSessions } from '../anonymous-sessions';
 import type { AnonymousStore } from '../store/types';
 import type { AccessTokenClaims, AccessTokenKeys } from '../tokens/access-token';
@@ -214,12 +214,25 @@ export class AnonymousStrategy extends Strategy {
     }
   }
 
-  /** RFC 6750 failure. Passport writes the header itself only for 401, so 400 and 403 set it here. */
+  /**
+   * RFC 6750 failure. Passport writes the header itself only for 401; for 400 and 403 it is added when the
+   * response goes out with that status, so a later strategy in a chain that succeeds leaves no stray challenge.
+   */
   private challenge(req: Request, status: 400 | 401 | 403, params: Omit<ChallengeParams, 'realm'>): void {
     const value = bearerChallenge({ realm: this.realm, ...params });
-    if (status !== 401) req.res?.setHeader('WWW-Authenticate', value);
+    if (status !== 401 && req.res) challengeOnStatus(req.res, status, value);
     this.fail(value, status);
   }
+}
+
+function challengeOnStatus(res: Response, status: number, value: string): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function writeHeadWithChallenge(this: Response, ...args: Parameters<Response['writeHead']>) {
+    res.writeHead = writeHead;
+    const code = typeof args[0] === 'number' ? args[0] : res.statusCode;
+    if (code === status && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', value);
+    return writeHead.apply(this, args);
+  } as Response['writeHead'];
 }
 
 function scopes(value: string | string[] | undefined, option: string): string[] {

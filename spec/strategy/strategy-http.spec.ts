@@ -25,8 +25,8 @@ function appWith(configure?: (anon: AnonymousSessions, pp: passport.PassportStat
   const pp = new passport.Passport() as unknown as passport.PassportStatic;
   pp.use(anon.strategy());
   pp.use(new LocalSession());
-  configure?.(anon, pp);
   const app = express();
+  configure?.(anon, pp);
   app.use(session({ secret: 'a test secret long enough', resave: false, saveUninitialized: false }));
   app.use(pp.initialize());
   app.use(anon.middleware());
@@ -35,6 +35,7 @@ function appWith(configure?: (anon: AnonymousSessions, pp: passport.PassportStat
   app.get('/api/me', pp.authenticate('anonymous', { session: false }), whoami);
   app.get('/api/cart', pp.authenticate('anonymous', { session: false, scope: 'cart:read' } as never), whoami);
   app.get('/either', pp.authenticate(['local-session', 'anonymous'], { session: false }), whoami);
+  app.get('/chain-scoped', pp.authenticate(['scoped', 'local-session'], { session: false }), whoami);
   app.get('/account', pp.authenticate(['local-session', 'anonymous'], { session: false }), anon.requireRealUser(), whoami);
   app.use(anon.errorHandler());
   return { app, anon };
@@ -66,6 +67,15 @@ describe("passport.authenticate('anonymous') over HTTP", () => {
     expect((await request(app).get('/either').set('Authorization', `Bearer ${await token(app)}`).expect(200)).body.anonymous).toBe(true);
     const none = await request(app).get('/either').expect(401);
     expect(none.headers['www-authenticate']).toBe('Bearer realm="anonymous"');
+  });
+
+  it('a 403 challenge from a strategy earlier in a chain does not linger on a later success', async () => {
+    const { app } = appWith((anon, pp) => pp.use('scoped', anon.strategy({ name: 'scoped', scope: 'cart:read' })));
+    const res = await request(app).get('/chain-scoped').set('Authorization', `Bearer ${await token(app)}`).set('x-test-user', 'u1');
+    expect(res.status).toBe(200);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    const refused = await request(app).get('/chain-scoped').set('Authorization', `Bearer ${await token(app)}`).expect(403);
+    expect(refused.headers['www-authenticate']).toMatch(/insufficient_scope/);
   });
 
   it('requireRealUser: a guest gets 403, a registered user passes', async () => {

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { anonymousSessions, AnonymousStrategy, MemoryStore, StoreUnavailableError, type AnonymousSessions } from '../../lib';
 import { ISSUER, AUDIENCE, frozenClock } from '../support/app';
 import { ACCESS_KEY, TEST_KEYS } from '../support/keys';
-import { runStrategy, WELL_FORMED_CHALLENGE } from '../support/strategy';
+import { fakeResponse, runStrategy, WELL_FORMED_CHALLENGE } from '../support/strategy';
 
 async function tokensFor(anon: AnonymousSessions, scope = '') {
   const record = await anon.createSession();
@@ -120,10 +120,11 @@ describe('AnonymousStrategy outcomes (no server)', () => {
   it('a token in two places is invalid_request (400), and sets the header itself', async () => {
     const t = await tokensFor(anon);
     const s = anon.strategy({ tokenInQuery: true });
-    const res = { setHeader: jest.fn() };
+    const res = fakeResponse();
     const outcome = await runStrategy(s, { ...bearer(t.access_token), query: { access_token: t.access_token }, res } as never);
     expect(outcome).toMatchObject({ kind: 'fail', status: 400 });
-    expect(res.setHeader).toHaveBeenCalledWith('WWW-Authenticate', expect.stringMatching(/error="invalid_request"/));
+    res.writeHead(400); // passport's final failure response
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_request"/);
   });
 
   it('never reads the query string unless enabled', async () => {
@@ -143,10 +144,11 @@ describe('AnonymousStrategy outcomes (no server)', () => {
 
   it('a missing scope is insufficient_scope (403) naming the required scope', async () => {
     const t = await tokensFor(anon, 'cart:read');
-    const res = { setHeader: jest.fn() };
+    const res = fakeResponse();
     const outcome = await runStrategy(strategy, { ...bearer(t.access_token), res } as never, { scope: 'cart:write' });
     expect(outcome).toMatchObject({ kind: 'fail', status: 403 });
-    const header = res.setHeader.mock.calls[0][1] as string;
+    res.writeHead(403);
+    const header = res.headers['www-authenticate'];
     expect(header).toBe('Bearer realm="anonymous", error="insufficient_scope", error_description="The access token lacks a required scope", scope="cart:write"');
     expect(header).toMatch(WELL_FORMED_CHALLENGE);
   });

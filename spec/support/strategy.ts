@@ -24,3 +24,18 @@ export function runStrategy(strategy: Strategy, req: Partial<Request>, options: 
 
 /** RFC 6750 challenge grammar: `Bearer` and comma-separated auth-params with quoted-string values. */
 export const WELL_FORMED_CHALLENGE = /^Bearer realm="[\x20\x21\x23-\x5B\x5D-\x7E]*"(, (error|error_description|scope)="[\x20\x21\x23-\x5B\x5D-\x7E]*")*$/;
+
+/** A response as far as the strategy touches it: headers, and writeHead as passport's final response calls it. */
+export function fakeResponse(): { headers: Record<string, string>; statusCode: number; setHeader(n: string, v: string): void; hasHeader(n: string): boolean; writeHead(code: number): unknown } {
+  const headers: Record<string, string> = {};
+  return {
+    headers,
+    statusCode: 200,
+    setHeader: (n, v) => void (headers[n.toLowerCase()] = v),
+    hasHeader: (n) => n.toLowerCase() in headers,
+    writeHead(code: number) {
+      this.statusCode = code;
+      return this;
+    },
+  };
+}
