@@ -21,9 +21,11 @@ interface Entry {
 }
 
 const SWEEP_CHUNK = 1000;
+const EVICTION_SCAN = 256;
 
 /**
- * The embedded default store: one process, bounded, records lost on restart. Use `RedisStore` to run
+ * The embedded default store: one process, bounded (expired records go first, then the least recently seen),
+ * records lost on restart. Use `RedisStore` to run
  * more than one process or to keep guests across restarts.
  *
  * Records are kept in least-recently-seen order, so eviction at `maxSessions` drops the guest closest
@@ -58,6 +60,7 @@ export class MemoryStore implements AnonymousStore {
 
   async create(record: AnonymousSessionRecord): Promise<boolean> {
     if (this.live(record.sessionId)) return false;
+    if (this.entries.size >= this.maxSessions) this.dropExpired(EVICTION_SCAN);
     while (this.entries.size >= this.maxSessions) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
@@ -188,6 +191,16 @@ export class MemoryStore implements AnonymousStore {
       return undefined;
     }
     return entry;
+  }
+
+  /** At capacity, expired records go first: a bounded look from the least recently seen end. */
+  private dropExpired(limit: number): void {
+    const now = this.clock();
+    let seen = 0;
+    for (const [id, entry] of this.entries) {
+      if (seen++ >= limit) break;
+      if (entry.record.expiresAt <= now) this.entries.delete(id);
+    }
   }
 
   /** Removes expired records a chunk at a time, yielding to the event loop between chunks. */

@@ -36,6 +36,21 @@ describe('MemoryStore bounds and expiry', () => {
     store.close();
   });
 
+  it('at capacity, drops an expired record before any live one', async () => {
+    const clock = frozenClock();
+    const store = new MemoryStore({ maxSessions: 3, clock: clock.now });
+    const a = newRecord({ userId: 'anon|a', metadata: '{}', now: clock.now(), lifetimes });
+    const shortLived = newRecord({ userId: 'anon|b', metadata: '{}', now: clock.now(), lifetimes: { idle: 60, absolute: 5 } });
+    const c = newRecord({ userId: 'anon|c', metadata: '{}', now: clock.now(), lifetimes });
+    for (const r of [a, shortLived, c]) await store.create(r);
+    clock.advance(6); // b is past its absolute lifetime; a is the least recently seen live record
+    await store.create(newRecord({ userId: 'anon|d', metadata: '{}', now: clock.now(), lifetimes }));
+    expect(store.size).toBe(3);
+    expect(await store.get(a.sessionId)).toBeDefined();
+    expect(await store.get(c.sessionId)).toBeDefined();
+    store.close();
+  });
+
   it('names the option it refuses', () => {
     expect(() => new MemoryStore({ maxSessions: 0 })).toThrow('MemoryStore.maxSessions: must be a positive integer');
   });
