@@ -14,7 +14,8 @@ export interface MetadataLimits {
   metadataKeys: number;
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys that could reach an object's prototype: refused in metadata, in merges and in claim paths. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Checks that `value` is plain JSON inside the limits and returns its serialization.

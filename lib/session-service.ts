@@ -6,6 +6,7 @@ import type { Metadata } from './metadata';
 import { newRecord, newUserId, isUsable, slidingExpiry } from './session-record';
 import { parseMetadata, serializeMetadata, mergePatch } from './metadata';
 import { MetadataError, SessionNotActiveError, UpdateConflictError } from './errors';
+import { IDEMPOTENCY_KEY } from './validate';
 
 /** A metadata change: a merge patch (RFC 7396), or a function from the current metadata to the next. */
 export type MetadataChange = Metadata | ((current: Metadata) => Metadata);
@@ -82,7 +83,7 @@ export class SessionService {
    */
   update(sessionId: string, change: MetadataChange, options: UpdateOptions = {}): Promise<AnonymousSessionRecord> {
     const updateId = options.idempotencyKey;
-    if (updateId !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(updateId)) {
+    if (updateId !== undefined && !IDEMPOTENCY_KEY.test(updateId)) {
       return Promise.reject(new MetadataError('invalid_idempotency_key', 'An idempotency key is 1 to 64 letters, digits, _ . : or -'));
     }
     // Updates to one session from this process run one after another, so only other processes can race them.

@@ -3,7 +3,7 @@ import type { CompiledClaim, ClaimMapping } from './tokens/claims-mapping';
 import { resolveAccessKeys, resolveSessionKeys } from './keys';
 import { compileClaims } from './tokens/claims-mapping';
 import { ConfigurationError } from './errors';
-import { nonEmptyString, positiveInteger } from './validate';
+import { SCOPE_TOKEN, nonEmptyString, positiveInteger } from './validate';
 
 /** An OAuth client of the token endpoint. */
 export interface ClientConfig {
@@ -71,7 +71,6 @@ export interface ResolvedTokenOptions {
   maxTokenLength: number;
 }
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token
 export const DEFAULT_CLIENT_ID = 'default';
 
 export function resolveTokenOptions(options: TokenOptions, audience: string[]): ResolvedTokenOptions {

@@ -1,5 +1,12 @@
 import { ConfigurationError } from './errors';
 
+/** RFC 6749 section 3.3 scope-token. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Characters allowed inside an RFC 6750 challenge quoted-string. */
+export const CHALLENGE_CHARS = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+/** An idempotency key, as clients send it in `Idempotency-Key`. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
+
 /** Option checks shared by every constructor; each message names the option path. */
 
 export function positiveInteger(value: unknown, option: string): number {

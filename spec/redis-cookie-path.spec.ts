@@ -1,22 +1,17 @@
 import request from 'supertest';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
-import type { RedisClientType } from 'redis';
 import { RedisStore } from '../lib';
 import { buildApp } from './support/app';
-import { connectRedis, uniquePrefix } from './support/redis';
+import { uniquePrefix } from './support/redis';
+import { useRedisClient } from './support/redis-client';
 
 /** Two app instances (as two processes would be) sharing one Redis for express-session and anonymous sessions. */
 describe('cookie path on Redis (connect-redis + RedisStore)', () => {
-  let client: RedisClientType;
-  beforeAll(async () => {
-    client = await connectRedis();
-  });
-  afterAll(async () => {
-    await client.close();
-  });
+  const redis = useRedisClient();
 
   function twoApps() {
     const prefix = uniquePrefix('cookie');
+    const client = redis();
     const make = () =>
       buildApp(
         { store: new RedisStore({ client, prefix }) },

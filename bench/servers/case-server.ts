@@ -12,7 +12,7 @@ import { Strategy as JwtStrategy, ExtractJwt } from 'passport-jwt';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import { SignJWT, jwtVerify } from 'jose';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { anonymousSessions, MemoryStore, RedisStore, type AnonymousStore, type KeysOption } from '../../lib';
 import { newRecord } from '../../lib/session-record';
 
@@ -138,7 +138,6 @@ async function build(): Promise<Express> {
 
 build().then((app) => {
   const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`));
-  void randomBytes;
 }, (err: unknown) => {
   console.error(err);
   process.exit(1);

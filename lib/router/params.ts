@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { OAuthError } from '../errors';
+import { SCOPE_TOKEN } from '../validate';
 
 /** Parameters of the token endpoint, each present at most once and a string (metadata: an object). */
 export interface TokenParams {
@@ -70,6 +71,6 @@ function metadataParam(value: unknown, json: boolean): unknown {
 export function scopeList(scope: string | undefined): string[] | undefined {
   if (scope === undefined) return undefined;
   const list = scope.split(' ');
-  if (list.some((s) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s))) throw new OAuthError('invalid_scope', 'The scope is malformed');
+  if (list.some((s) => !SCOPE_TOKEN.test(s))) throw new OAuthError('invalid_scope', 'The scope is malformed');
   return [...new Set(list)];
 }

@@ -6,18 +6,18 @@ import { OAuthError } from '../errors';
  * (modern browsers) or, failing that, `Origin` must say so. Requests with neither (curl, native apps) carry no
  * ambient cookie of a victim and pass.
  */
-export function refuseCrossSite(req: Request): void {
+export function isCrossSite(req: Request): boolean {
   const site = req.get('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new OAuthError('invalid_request', 'Cross-site request refused', 403);
-  }
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = req.get('origin');
-  if (origin === undefined) return;
-  let host: string | undefined;
+  if (origin === undefined) return false;
   try {
-    host = new URL(origin).host;
+    return new URL(origin).host !== req.get('host');
   } catch {
-    host = undefined;
+    return true; // `null` or garbage: not our site
   }
-  if (host === undefined || host !== req.get('host')) throw new OAuthError('invalid_request', 'Cross-site request refused', 403);
+}
+
+export function refuseCrossSite(req: Request): void {
+  if (isCrossSite(req)) throw new OAuthError('invalid_request', 'Cross-site request refused', 403);
 }

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { RouterContext } from './context';
 import type { AnonymousSessionRecord } from '../session-record';
 import { OAuthError } from '../errors';
+import { IDEMPOTENCY_KEY } from '../validate';
 import { serializeMetadata, type Metadata } from '../metadata';
 import { TokenError } from '../tokens/token-error';
 import { authenticateClient, client } from './client-auth';
@@ -116,7 +117,7 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 function idempotencyKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new OAuthError('invalid_request', 'Idempotency-Key must be 1 to 64 letters, digits, _ . : or -');
+  if (!IDEMPOTENCY_KEY.test(key)) throw new OAuthError('invalid_request', 'Idempotency-Key must be 1 to 64 letters, digits, _ . : or -');
   return key;
 }
 

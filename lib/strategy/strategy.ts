@@ -6,12 +6,12 @@ import type { AnonymousStore } from '../store/types';
 import type { AccessTokenClaims, AccessTokenKeys } from '../tokens/access-token';
 import { ringKeys, verifyAccessToken } from '../tokens/access-token';
 import { TokenError } from '../tokens/token-error';
-import { ConfigurationError, OAuthError, isStoreOutage, StoreUnavailableError } from '../errors';
-import { nonEmptyString } from '../validate';
+import { ConfigurationError, isStoreOutage, StoreUnavailableError } from '../errors';
+import { CHALLENGE_CHARS, SCOPE_TOKEN, nonEmptyString } from '../validate';
 import { bearerChallenge, type ChallengeParams } from './challenge';
 import { extractBearerToken } from './extract-token';
 import type { AnonymousUser } from './anonymous-user';
-import { refuseCrossSite } from '../router/same-site';
+import { isCrossSite } from '../router/same-site';
 import { VerifiedTokenCache } from './verified-cache';
 
 /**
@@ -99,7 +99,7 @@ export class AnonymousStrategy extends Strategy {
     this.options = options;
     this.name = nonEmptyString(options.name ?? 'anonymous', 'AnonymousStrategy.name');
     this.realm = nonEmptyString(options.realm ?? 'anonymous', 'AnonymousStrategy.realm');
-    if (/[^\x20\x21\x23-\x5B\x5D-\x7E]/.test(this.realm)) throw new ConfigurationError('AnonymousStrategy.realm', 'must be printable ASCII without quotes or backslashes');
+    if (!CHALLENGE_CHARS.test(this.realm)) throw new ConfigurationError('AnonymousStrategy.realm', 'must be printable ASCII without quotes or backslashes');
     this.requiredScopes = scopes(options.scope, 'AnonymousStrategy.scope');
     const cacheSize = options.cacheSize ?? 10_000;
     if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new ConfigurationError('AnonymousStrategy.cacheSize', 'must be a non-negative integer');
@@ -149,13 +149,8 @@ export class AnonymousStrategy extends Strategy {
         if (this.options.allowUnauthenticated) return this.pass();
         return this.challenge(req, 401, {});
       }
-      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-        try {
-          refuseCrossSite(req);
-        } catch (err) {
-          if (err instanceof OAuthError) return this.challenge(req, 403, { error: 'invalid_request', error_description: 'Cross-site request refused' });
-          throw err;
-        }
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && isCrossSite(req)) {
+        return this.challenge(req, 403, { error: 'invalid_request', error_description: 'Cross-site request refused' });
       }
       user = { id: guest.id, sessionId: guest.sessionId, anonymous: true, scope: this.options.cookieScopes ?? [], claims: undefined };
     } else {
@@ -239,7 +234,7 @@ function scopes(value: string | string[] | undefined, option: string): string[] 
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : value.split(' ');
   for (const s of list) {
-    if (typeof s !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) throw new ConfigurationError(option, 'must be RFC 6749 scope tokens');
+    if (typeof s !== 'string' || !SCOPE_TOKEN.test(s)) throw new ConfigurationError(option, 'must be RFC 6749 scope tokens');
   }
   return list;
 }

@@ -1,5 +1,6 @@
 import type { AnonymousSessionRecord } from '../session-record';
 import type { JsonValue, Metadata } from '../metadata';
+import { FORBIDDEN_KEYS } from '../metadata';
 import { ConfigurationError } from '../errors';
 
 /** Copies a session attribute into access tokens: `{ name: 'cart_id', expression: 'anonymous_session.metadata.cart_id' }`. */
@@ -20,7 +21,6 @@ const RESERVED = new Set([
 ]);
 const MAX_CLAIMS = 20;
 const SEGMENT = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Validates the `claims` option once, at start-up. */
 export function compileClaims(list: unknown): CompiledClaim[] {
@@ -52,7 +52,7 @@ function compileExpression(expression: unknown, option: string): CompiledClaim['
       return (record) =>
         field === 'user_id' ? record.userId : field === 'session_id' ? record.sessionId : Math.floor(record.createdAt / 1000);
     case 'metadata':
-      if (path.length === 0 || path.length > 5 || path.some((s) => !SEGMENT.test(s) || FORBIDDEN_SEGMENTS.has(s))) {
+      if (path.length === 0 || path.length > 5 || path.some((s) => !SEGMENT.test(s) || FORBIDDEN_KEYS.has(s))) {
         throw new ConfigurationError(option, 'metadata paths are 1 to 5 plain property names');
       }
       return (_record, metadata) => readPath(metadata, path);

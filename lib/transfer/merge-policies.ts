@@ -1,4 +1,5 @@
 import type { JsonValue, Metadata } from '../metadata';
+import { FORBIDDEN_KEYS } from '../metadata';
 
 /** Merges one top-level metadata key: `user` is the account's value, `guest` the anonymous one. */
 export type MergePolicy = (user: JsonValue | undefined, guest: JsonValue | undefined) => JsonValue | undefined;
@@ -97,7 +98,7 @@ export function cartBySku(options: CartOptions = {}): MergePolicy {
 export function mergeMetadata(policies: Record<string, MergePolicy>, user: Metadata, guest: Metadata, fallback: MergePolicy = keepUser()): Metadata {
   const out: Metadata = {};
   for (const key of new Set([...Object.keys(user), ...Object.keys(guest)])) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    if (FORBIDDEN_KEYS.has(key)) continue;
     const policy = Object.hasOwn(policies, key) ? policies[key] : fallback;
     const value = policy(user[key], guest[key]);
     if (value !== undefined) out[key] = value;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { CompactEncrypt, CompactSign, SignJWT, exportJWK, type JWK } from 'jose';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -153,7 +153,7 @@ describe('RFC 8725 on JWE session tokens (dir + A256GCM only)', () => {
   });
   const renew = (session_token: string) => request(app).post('/anonymous/token').send({ session_token });
   const skid = () => jweAnon.options.tokens.sessionKeys.current.kid;
-  const claims = () => ({ ...JSON.parse('{}'), iss: ISSUER, aud: `${ISSUER}/anonymous/token`, user_id: 'anon|x', session_id: 's', client_id: 'default', created_at: 1, metadata: {}, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 });
+  const claims = () => ({ iss: ISSUER, aud: `${ISSUER}/anonymous/token`, user_id: 'anon|x', session_id: 's', client_id: 'default', created_at: 1, metadata: {}, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 });
 
   it('accepts the genuine token', async () => {
     expect((await renew(good)).status).toBe(200);
@@ -200,6 +200,5 @@ describe('RFC 8725 on JWE session tokens (dir + A256GCM only)', () => {
     }
     expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
     expect(bodies[0]).toEqual({ status: 400, body: { error: 'invalid_session_token', error_description: 'The session token is invalid' } });
-    void randomBytes;
   });
 });

@@ -4,6 +4,7 @@ import { RedisStore } from '../../lib';
 import * as scripts from '../../lib/store/redis-scripts';
 import { buildApp } from '../support/app';
 import { connectRedis } from '../support/redis';
+import { eventually } from '../support/eventually';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { RedisProxy } from '../support/redis-proxy';
 import { memoryUsers, transferApp } from '../support/transfer-app';
@@ -29,15 +30,8 @@ describe('a reply lost after Redis executed the command', () => {
     await redis.stop();
   });
 
-  async function until200(send: () => Promise<request.Response>): Promise<request.Response> {
-    const deadline = Date.now() + 10_000;
-    let res = await send();
-    while (res.status === 503 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      res = await send();
-    }
-    return res;
-  }
+  /** The store's client reconnects after the cut: retry while the answer is still 503. */
+  const until200 = (send: () => Promise<request.Response>) => eventually(send, (res) => res.status !== 503);
 
   it('a metadata update retried with its Idempotency-Key is applied once', async () => {
     const { app } = buildApp({ store: new RedisStore({ client, timeout: 500 }), rateLimit: false });

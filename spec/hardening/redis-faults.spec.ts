@@ -8,6 +8,7 @@ import type { RedisClientType } from 'redis';
 import { RedisStore } from '../../lib';
 import { buildApp } from '../support/app';
 import { connectRedis } from '../support/redis';
+import { eventually, isOk } from '../support/eventually';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 
 /** Faults on a private redis-server: killed under load, slow; bounded loops that stop by themselves. */
@@ -54,13 +55,7 @@ describe('Redis faults', () => {
       // Stateless access-token checks need no store: they keep working through the outage.
       expect((await request(app).get('/api/whoami').set('Authorization', bearer)).status).toBe(200);
       server = await startRedisServer(server.port, args);
-      const deadline = Date.now() + 10_000;
-      let me = await agent.get('/me');
-      while (me.status !== 200 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        me = await agent.get('/me');
-      }
-      expect(me.status).toBe(200);
+      expect((await eventually(() => agent.get('/me'), isOk)).status).toBe(200);
       for (let i = 0; i < 3; i++) await wave(); // after recovery
       const final = (await agent.get('/me')).body.metadata.cart as string[];
       expect([...statuses].sort()).toEqual([200, 503]);

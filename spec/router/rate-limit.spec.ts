@@ -1,10 +1,10 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import type { RedisClientType } from 'redis';
 import { RedisStore, type AnonymousSessions } from '../../lib';
 import { clientKey } from '../../lib/rate-limit';
 import { buildApp } from '../support/app';
-import { connectRedis, uniquePrefix } from '../support/redis';
+import { uniquePrefix } from '../support/redis';
+import { useRedisClient } from '../support/redis-client';
 import { shouldBeOAuthError, shouldBeTokenResponse } from '../support/oauth';
 
 const mountRouter = (app: Express, anon: AnonymousSessions) => {
@@ -59,17 +59,11 @@ describe('session creation rate limit', () => {
   });
 
   describe('on Redis', () => {
-    let client: RedisClientType;
-    beforeAll(async () => {
-      client = await connectRedis();
-    });
-    afterAll(async () => {
-      await client.close();
-    });
+    const redis = useRedisClient();
 
     it('holds in total across app instances sharing Redis, not per instance', async () => {
       const prefix = uniquePrefix('rl');
-      const apps = [1, 2, 3].map(() => buildApp({ store: new RedisStore({ client, prefix }), rateLimit: { points: 4, duration: 60 } }, undefined, mountRouter).app);
+      const apps = [1, 2, 3].map(() => buildApp({ store: new RedisStore({ client: redis(), prefix }), rateLimit: { points: 4, duration: 60 } }, undefined, mountRouter).app);
       const statuses: number[] = [];
       for (let i = 0; i < 9; i++) statuses.push((await from(apps[i % 3], '203.0.113.99')).status);
       expect(statuses.filter((s) => s === 200)).toHaveLength(4);

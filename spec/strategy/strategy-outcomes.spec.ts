@@ -1,6 +1,5 @@
 import { generateKeyPairSync, createHmac } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import request from 'supertest';
 import { anonymousSessions, AnonymousStrategy, MemoryStore, StoreUnavailableError, type AnonymousSessions } from '../../lib';
 import { ISSUER, AUDIENCE, frozenClock } from '../support/app';
 import { ACCESS_KEY, TEST_KEYS } from '../support/keys';
@@ -203,6 +202,4 @@ describe('AnonymousStrategy outcomes (no server)', () => {
     expect(() => new AnonymousStrategy({ issuer: ISSUER, audience: AUDIENCE, jwksUri: 'https://x.test/jwks', algorithms: ['HS256'] })).toThrow('AnonymousStrategy.algorithms');
     expect(() => new AnonymousStrategy({ issuer: ISSUER, audience: AUDIENCE, jwksUri: 'https://x.test/jwks', checkRevocation: true })).toThrow('AnonymousStrategy.store');
   });
-
-  it('a supertest sanity check: the library module loads under express', () => expect(typeof request).toBe('function'));
 });

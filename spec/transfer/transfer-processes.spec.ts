@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { RedisClientType } from 'redis';
 import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
 import { startAppProcess, type AppProcess } from '../support/processes';
+import { eventually } from '../support/eventually';
 import '../support/keys'; // sets EAS_TEST_KEYS: the app processes share one key set, as production would
 
 /** Real app processes sharing one Redis: what "exactly once" has to survive. */
@@ -57,13 +58,12 @@ describe('transfer across processes sharing Redis', () => {
 
     const healthy = await start({ PREFIX: prefix, LEASE: '1' });
     // The crashed claim holds the guest until its 1 s lease lapses; then the login transfers it.
-    const deadline = Date.now() + 5000;
-    let outcome: { status: string } = { status: 'none' };
-    while (Date.now() < deadline) {
-      outcome = (await request(healthy.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).body.transfer;
-      if (outcome.status === 'merged') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const outcome = await eventually(
+      async () => (await request(healthy.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).body.transfer as { status: string },
+      (o) => o.status === 'merged',
+      5000,
+      200,
+    );
     expect(outcome.status).toBe('merged');
     expect(JSON.parse((await client.get(`${prefix}user:alice`))!).data.cart).toEqual([{ sku: 'pen', quantity: 1 }]);
   });
