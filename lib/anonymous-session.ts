@@ -2,7 +2,8 @@ import type { Request } from 'express';
 import type { AnonymousSessionRecord, SessionState } from './session-record';
 import type { Metadata } from './metadata';
 import type { MetadataChange, SessionService, UpdateOptions } from './session-service';
-import { deepFreeze, parseMetadata, serializeMetadata, mergePatch } from './metadata';
+import { deepFreeze, parseMetadata, serializeMetadata } from './metadata';
+import { applyChange } from './session-service';
 import { bind, unbind } from './session-binding';
 import { SessionNotActiveError } from './errors';
 
@@ -71,7 +72,7 @@ export class AnonymousSession {
    */
   async update(change: MetadataChange, options: UpdateOptions = {}): Promise<Readonly<Metadata>> {
     if (!this.#persisted) {
-      const next = typeof change === 'function' ? change(parseMetadata(this.#record.metadata)) : mergePatch(parseMetadata(this.#record.metadata), change);
+      const next = applyChange(change, parseMetadata(this.#record.metadata));
       this.#record = { ...this.#record, metadata: serializeMetadata(next, this.#service.options.limits) };
       await this.persist();
     } else {

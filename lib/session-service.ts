@@ -66,15 +66,16 @@ export class SessionService {
   /** The active record for `sessionId`, its activity recorded (at most once per touch interval); else undefined. */
   async load(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
     const record = await this.store.get(sessionId);
+    return record && isUsable(record, this.now()) ? this.recordActivity(record) : undefined;
+  }
+
+  /** Writes activity back for a record already read, at most once per touch interval; undefined if it just ended. */
+  async recordActivity(record: AnonymousSessionRecord): Promise<AnonymousSessionRecord | undefined> {
     const now = this.now();
-    if (!record || !isUsable(record, now)) return undefined;
-    if (now - record.lastSeenAt >= this.options.lifetimes.touchInterval * 1000) {
-      const expiresAt = slidingExpiry(record, now, this.options.lifetimes);
-      if (!(await this.store.touch(sessionId, now, expiresAt))) return undefined;
-      record.lastSeenAt = now;
-      record.expiresAt = expiresAt;
-    }
-    return record;
+    if (now - record.lastSeenAt < this.options.lifetimes.touchInterval * 1000) return record;
+    const expiresAt = slidingExpiry(record, now, this.options.lifetimes);
+    if (!(await this.store.touch(record.sessionId, now, expiresAt))) return undefined;
+    return { ...record, lastSeenAt: now, expiresAt };
   }
 
   /**
@@ -105,7 +106,7 @@ export class SessionService {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const record = await this.store.get(sessionId);
       if (!record || !isUsable(record, this.now())) throw new SessionNotActiveError();
-      const next = apply(change, parseMetadata(record.metadata));
+      const next = applyChange(change, parseMetadata(record.metadata));
       const json = serializeMetadata(next, this.options.limits);
       const result = await this.store.compareAndSetMetadata(sessionId, record.version, json, this.now(), updateId);
       if (result.status === 'ok') return { ...record, metadata: json, version: result.version };
@@ -123,7 +124,8 @@ export class SessionService {
   }
 }
 
-function apply(change: MetadataChange, current: Metadata): Metadata {
+/** The metadata after `change`: a function of the current metadata, or an RFC 7396 merge patch. */
+export function applyChange(change: MetadataChange, current: Metadata): Metadata {
   if (typeof change === 'function') return change(current);
   if (change === null || typeof change !== 'object' || Array.isArray(change)) {
     throw new MetadataError('metadata_invalid', 'A metadata change must be an object (merge patch) or a function');

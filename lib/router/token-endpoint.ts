@@ -69,7 +69,8 @@ async function renew(ctx: RouterContext, res: Response): Promise<AnonymousSessio
   if (!record || record.expiresAt <= now) throw new OAuthError('session_expired', 'The anonymous session expired');
   if (record.userId !== claims.user_id) throw new OAuthError('invalid_grant', 'The session token does not match its session');
   if (record.state !== 'active') throw new OAuthError('invalid_grant', `The anonymous session was ${record.state}`);
-  return (await ctx.service.load(record.sessionId)) ?? record;
+  // One read serves both the checks above and the activity write-back.
+  return (await ctx.service.recordActivity(record)) ?? record;
 }
 
 async function fromCookie(req: Request, res: Response): Promise<AnonymousSessionRecord> {
