@@ -6,6 +6,7 @@ import { deepFreeze, parseMetadata, serializeMetadata } from './metadata';
 import { applyChange } from './session-service';
 import { bind, unbind } from './session-binding';
 import { SessionNotActiveError } from './errors';
+import type { IssueOptions, TokenResponse } from './tokens/token-service';
 
 /**
  * `req.anonymous`: the current guest. Read ids and a metadata snapshot; change metadata atomically; revoke.
@@ -97,6 +98,19 @@ export class AnonymousSession {
     await this.#service.persist(this.#record, this.#req);
     this.#persisted = true;
     await bind(this.#req, this.#service.options.sessionKey, this.#record.sessionId);
+  }
+
+  /**
+   * An access token and a session token for this guest, minted server-side (a lazy guest is stored first), e.g.
+   * for a page that hands them to its own script. Throws `OAuthError` for a scope or audience the client may not have.
+   *
+   * @example
+   * const { access_token } = await req.anonymous!.issueTokens({ scope: 'cart:read' });
+   */
+  async issueTokens(options?: IssueOptions): Promise<TokenResponse> {
+    await this.persist();
+    if (!this.#service.tokens) throw new SessionNotActiveError('No token service is attached');
+    return this.#service.tokens.issueFor(this.#record, options);
   }
 
   /** Ends the session server-side (its tokens stop working) and unbinds it from the browser. */

@@ -51,6 +51,7 @@ export class AnonymousSessions {
     this.store = this.options.store ?? this.defaultStore();
     this.service = new SessionService(this.store, this.options);
     this.tokens = new TokenService(this.options);
+    this.service.tokens = this.tokens;
     this.transfers = new TransferService(this.service, this.tokens, this.options.transfer);
     const rateLimit = this.options.tokens.rateLimit;
     this.limiter = rateLimit === false ? undefined : new CreationLimiter(this.store, rateLimit);

@@ -16,7 +16,7 @@ export type { KeysOption, PrivateKeyInput, SecretInput, AsymmetricAlgorithm } fr
 export type { TokenOptions, ClientConfig, RateLimitOption } from './token-options';
 export type { ClaimMapping } from './tokens/claims-mapping';
 export type { AccessTokenClaims } from './tokens/access-token';
-export type { TokenResponse } from './tokens/token-service';
+export type { TokenResponse, IssueOptions } from './tokens/token-service';
 export { RateLimitedError } from './rate-limit';
 export {
   AnonymousSessionError,

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { AnonymousStore } from './store/types';
+import type { TokenService } from './tokens/token-service';
 import type { ResolvedOptions } from './options';
 import type { AnonymousSessionRecord } from './session-record';
 import type { Metadata } from './metadata';
@@ -28,6 +29,8 @@ export interface CreateInput {
 /** The operations on anonymous sessions that every entry point (cookie, token endpoint, transfer) shares. */
 export class SessionService {
   private readonly queues = new Map<string, Promise<void>>();
+  /** Mints tokens for `req.anonymous.issueTokens()`; attached by `AnonymousSessions`. */
+  tokens: TokenService | undefined;
   /** Counts a creation against the per-address limit; throws `RateLimitedError` past it. */
   beforeCreate: ((req: Request) => Promise<void>) | undefined;
 

@@ -1,6 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
 import { OAuthError } from '../errors';
-import { SCOPE_TOKEN } from '../validate';
 
 /** Parameters of the token endpoint, each present at most once and a string (metadata: an object). */
 export interface TokenParams {
@@ -65,12 +64,4 @@ function metadataParam(value: unknown, json: boolean): unknown {
     }
   }
   return value;
-}
-
-/** Space-delimited scope tokens, without duplicates (RFC 6749 section 3.3). */
-export function scopeList(scope: string | undefined): string[] | undefined {
-  if (scope === undefined) return undefined;
-  const list = scope.split(' ');
-  if (list.some((s) => !SCOPE_TOKEN.test(s))) throw new OAuthError('invalid_scope', 'The scope is malformed');
-  return [...new Set(list)];
 }

@@ -7,7 +7,8 @@ import { IDEMPOTENCY_KEY } from '../validate';
 import { serializeMetadata, type Metadata } from '../metadata';
 import { TokenError } from '../tokens/token-error';
 import { authenticateClient, client } from './client-auth';
-import { locals, noStore, params, readParams, scopeList } from './params';
+import { locals, noStore, params, readParams } from './params';
+import { grantFor } from '../tokens/grant';
 import { refuseCrossSite } from './same-site';
 import { renderOAuthError } from './oauth-errors';
 
@@ -27,13 +28,7 @@ export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | typeof
 /** Scope and audience are checked before anything is created: a refused request writes nothing. */
 function grantScopeAndAudience(_req: Request, res: Response, next: NextFunction): void {
   const p = params(res);
-  const c = client(res);
-  const requested = scopeList(p.scope);
-  const unknown = requested?.find((s) => !c.scopes.has(s));
-  if (unknown !== undefined) throw new OAuthError('invalid_scope', `The scope "${unknown}" is not allowed for this client`);
-  const audience = p.audience ?? c.audiences[0];
-  if (!c.audiences.includes(audience)) throw new OAuthError('invalid_target', 'The audience is not allowed for this client');
-  locals(res).grant = { scope: (requested ?? c.defaultScopes).join(' '), audience };
+  locals(res).grant = grantFor(client(res), p.scope, p.audience);
   next();
 }
 

@@ -2,7 +2,9 @@ import type { ResolvedOptions } from '../options';
 import type { AnonymousSessionRecord } from '../session-record';
 import type { ResolvedClient } from '../token-options';
 import { parseMetadata } from '../metadata';
-import { SessionNotActiveError } from '../errors';
+import { AnonymousSessionError, SessionNotActiveError } from '../errors';
+import { DEFAULT_CLIENT_ID } from '../token-options';
+import { grantFor } from './grant';
 import { mapClaims } from './claims-mapping';
 import { signAccessToken, verifyAccessToken, ringKeys, type AccessTokenClaims, type AccessTokenKeys } from './access-token';
 import { mintSessionToken, readSessionToken, type SessionTokenClaims, type SessionTokenConfig } from './session-token';
@@ -15,6 +17,15 @@ export interface TokenResponse {
   scope: string;
   session_token: string;
   session_expires_in: number;
+}
+
+/** Options of `req.anonymous.issueTokens()`. */
+export interface IssueOptions {
+  /** Which configured client the tokens are for. Default: the public default client. */
+  clientId?: string;
+  /** Space-delimited scopes, each allowed for the client. Default: the client's default scopes. */
+  scope?: string;
+  audience?: string;
 }
 
 export interface IssueRequest {
@@ -78,6 +89,24 @@ export class TokenService {
       session_token: sessionToken,
       session_expires_in: sessionEnd - now,
     };
+  }
+
+  /**
+   * Tokens minted by the app itself (a server-rendered page handing tokens to its own script): the client is named,
+   * not authenticated; scope and audience are checked against it like the endpoint does.
+   */
+  issueFor(record: AnonymousSessionRecord, options: IssueOptions = {}): Promise<TokenResponse> {
+    const t = this.options.tokens;
+    const clientId = options.clientId ?? (t.defaultClient ? DEFAULT_CLIENT_ID : undefined);
+    const client = clientId === undefined ? undefined : t.clients.get(clientId);
+    if (!client) {
+      return Promise.reject(new AnonymousSessionError('unknown_client', clientId === undefined ? 'issueTokens() needs a clientId when clients are configured' : `Unknown client "${clientId}"`, { status: 500 }));
+    }
+    try {
+      return this.issue(record, { client, ...grantFor(client, options.scope, options.audience) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Signature and claims only; whether the session is still active is the store's to say. */
