@@ -40,6 +40,15 @@ describe('RedisStore keys and expiry', () => {
     expect((await store.get(r.sessionId))?.userId).toBe('anon|a');
   });
 
+  it('while the client is not connected, fails fast with a 503 error and queues nothing (memory stays flat)', async () => {
+    const offline = { isReady: false, evalSha: jest.fn(), eval: jest.fn() };
+    const store = new RedisStore({ client: offline, retryAfter: 3 });
+    await expect(store.get('any')).rejects.toMatchObject({ status: 503, headers: { 'Retry-After': '3' } });
+    await expect(store.create(newRecord({ userId: 'anon|a', metadata: '{}', now: Date.now(), lifetimes: { idle: 1, absolute: 1 } }))).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    expect(offline.evalSha).not.toHaveBeenCalled();
+    expect(offline.eval).not.toHaveBeenCalled();
+  });
+
   it('refuses a client that is not node-redis, naming the option', () => {
     expect(() => new RedisStore({ client: {} as never })).toThrow('RedisStore.client');
     expect(() => new RedisStore({ client, timeout: 0 })).toThrow('RedisStore.timeout: must be a positive integer');
