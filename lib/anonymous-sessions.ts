@@ -1,25 +1,51 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { AnonymousSessionsOptions, ResolvedOptions } from './options';
-import type { AnonymousStore } from './store/types';
-import type { AnonymousSessionRecord } from './session-record';
-import type { CreateInput, MetadataChange, UpdateOptions } from './session-service';
-import { resolveOptions } from './options';
+import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
+import type { AnonymousStore, TransferLink } from './store/types';
+import type { Logger } from './config/logger';
+import type { ActiveRecord } from './session/record';
+import type { CreateInput, MetadataChange, UpdateOptions } from './session/session-service';
+import type { SessionOptions } from './session/options';
+import type { RateLimitOption } from './session/creation-limit';
+import type { TokenOptions } from './tokens/options';
+import type { OnTransfer, TransferEvent, TransferOptions, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
+import type { TransferMiddlewareOptions } from './transfer/middleware';
+import type { LocalStrategyOptions, VerifyFunction } from './strategy/strategy';
+import { ConfigurationError, AccessDeniedError, DEFAULT_RETRY_AFTER } from './errors';
+import { consoleLogger, warnOnce } from './config/logger';
+import { optionalFunction, optionsObject } from './config/validate';
 import { MemoryStore } from './store/memory';
-import { SessionService } from './session-service';
-import { anonymousMiddleware } from './middleware';
-import { errorHandler } from './error-handler';
-import { warnOnce } from './warn';
+import { SESSION_OPTION_NAMES, resolveSessionOptions } from './session/options';
+import { SessionService } from './session/session-service';
+import { SessionBinding } from './session/binding';
+import { CreationLimiter, resolveRateLimit } from './session/creation-limit';
+import { anonymousMiddleware } from './session/middleware';
+import { TOKEN_OPTION_NAMES, resolveTokenOptions } from './tokens/options';
 import { TokenService } from './tokens/token-service';
-import { CreationLimiter } from './rate-limit';
-import { anonymousRouter } from './router';
-import type { Request, Router } from 'express';
-import type { TransferLink } from './store/types';
-import type { TransferEvent, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
+import { resolveTransferOptions } from './transfer/options';
 import { TransferService } from './transfer/transfer-service';
-import { transferMiddleware, type TransferMiddlewareOptions } from './transfer/middleware';
-import { AnonymousStrategy, type LocalStrategyOptions, type VerifyFunction } from './strategy/strategy';
+import { transferMiddleware } from './transfer/middleware';
+import { AnonymousStrategy } from './strategy/strategy';
+import { sessionIsActive } from './strategy/verifier';
 import { isAnonymousUser } from './strategy/anonymous-user';
-import { AnonymousSessionError } from './errors';
+import { renderErrors } from './http/render-error';
+import { anonymousRouter } from './router';
+import { holdInternals, internalsOf, type Internals } from './internals';
+
+/** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
+export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
+  /** Where anonymous sessions live. Default: a `MemoryStore` (one process; warns in production). */
+  store?: AnonymousStore;
+  /** Guest creation limit per client address, counted in the store. `false` turns it off. */
+  rateLimit?: RateLimitOption | false;
+  /** Clock in epoch milliseconds (tests freeze it). Default `Date.now`. */
+  clock?: () => number;
+  /** Receives warnings and handled failures. Default `console`. */
+  logger?: Logger;
+  /** Merges a guest into the real user at login and sign-up; returns the merged user. */
+  onTransfer?: OnTransfer;
+  transfer?: TransferOptions;
+}
+
+const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer'];
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -34,36 +60,14 @@ export function anonymousSessions(options: AnonymousSessionsOptions): AnonymousS
   return new AnonymousSessions(options);
 }
 
+/** One configured instance: everything it hands out shares its store, keys and options. */
 export class AnonymousSessions {
-  readonly options: ResolvedOptions;
-  readonly store: AnonymousStore;
-  /** @internal */
-  readonly service: SessionService;
-  /** @internal */
-  readonly tokens: TokenService;
-  /** @internal */
-  readonly limiter: CreationLimiter | undefined;
-  /** @internal */
-  readonly transfers: TransferService;
-
   constructor(options: AnonymousSessionsOptions) {
-    this.options = resolveOptions(options);
-    this.store = this.options.store ?? this.defaultStore();
-    this.service = new SessionService(this.store, this.options);
-    this.tokens = new TokenService(this.options);
-    this.service.tokens = this.tokens;
-    this.transfers = new TransferService(this.service, this.tokens, this.options.transfer);
-    const rateLimit = this.options.tokens.rateLimit;
-    this.limiter = rateLimit === false ? undefined : new CreationLimiter(this.store, rateLimit);
-    this.service.beforeCreate = this.limiter ? (req) => this.limiter!.consume(req) : undefined;
-    if (this.options.tokens.accessKeys.ephemeral || this.options.tokens.sessionKeys.ephemeral) {
-      warnOnce(
-        this.options.logger,
-        'ephemeral-keys',
-        'no `keys` configured: signing keys were generated at start-up. Tokens stop verifying on restart and ' +
-          'other processes cannot verify them. Run `npx express-anonymous-session keygen` and pass the result as `keys`.',
-      );
+    if (options === null || typeof options !== 'object') {
+      throw new ConfigurationError('options', 'anonymousSessions() needs an options object with issuer and audience');
     }
+    optionsObject(options, 'options', OPTION_NAMES);
+    holdInternals(this, compose(options));
   }
 
   /**
@@ -73,17 +77,15 @@ export class AnonymousSessions {
    * passport.use(anon.strategy({ checkRevocation: true }));
    * app.get('/api/cart', passport.authenticate('anonymous', { session: false }), handler);
    */
-  strategy(options: Omit<LocalStrategyOptions, 'anon'> = {}, verify?: VerifyFunction): AnonymousStrategy {
-    return new AnonymousStrategy({ ...options, anon: this }, verify);
+  strategy(options: LocalStrategyOptions = {}, verify?: VerifyFunction): AnonymousStrategy {
+    return new AnonymousStrategy({ ...options, verifier: internalsOf(this).verifier }, verify);
   }
 
   /** A guard for routes that need a registered account: no user is 401, an anonymous user 403. */
   requireRealUser(): RequestHandler {
     return function requireRealUser(req, _res, next) {
-      if (!req.user) return next(new AnonymousSessionError('login_required', 'Sign in to continue', { status: 401 }));
-      if (isAnonymousUser(req.user)) {
-        return next(new AnonymousSessionError('real_user_required', 'A registered account is required', { status: 403 }));
-      }
+      if (!req.user) return next(new AccessDeniedError('login_required', 'Sign in to continue'));
+      if (isAnonymousUser(req.user)) return next(new AccessDeniedError('real_user_required', 'A registered account is required'));
       next();
     };
   }
@@ -95,74 +97,130 @@ export class AnonymousSessions {
    * app.post('/login', passport.authenticate('local'), anon.transfer('login'), (req, res) => res.redirect('/'));
    */
   transfer(reason: TransferReason, options?: TransferMiddlewareOptions): RequestHandler {
-    return transferMiddleware(this.transfers, reason, options);
+    return transferMiddleware(internalsOf(this).transfers, reason, options);
   }
 
   /** The function form, for flows that create the user by hand (sign-up) or want the outcome directly. */
   transferTo(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
-    return this.transfers.transfer(req, user, reason);
+    return internalsOf(this).transfers.transfer(req, user, reason);
   }
 
   /** A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). */
   previewTransfer(req: Request, user: Express.User): Promise<TransferPreview> {
-    return this.transfers.preview(req, user);
+    return internalsOf(this).transfers.preview(req, user);
   }
 
   /** Where an anonymous user was transferred (kept `transfer.linkRetention`), to re-key data stored under its id. */
   findTransfer(anonymousUserId: string): Promise<TransferLink | undefined> {
-    return this.transfers.findTransfer(anonymousUserId);
+    return internalsOf(this).transfers.findTransfer(anonymousUserId);
   }
 
   /** Audit and analytics: `transfer` (merged), `transfer:conflict`, `transfer:failed`. */
   on(event: 'transfer' | 'transfer:conflict' | 'transfer:failed', listener: (event: TransferEvent) => void): this {
-    this.transfers.events.on(event, listener);
+    internalsOf(this).transfers.events.on(event, listener);
     return this;
   }
 
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
-    return anonymousRouter({ options: this.options, service: this.service, tokens: this.tokens, limiter: this.limiter, transfers: this.transfers });
+    const i = internalsOf(this);
+    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, retryAfter: i.retryAfter });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
   middleware(): RequestHandler {
-    return anonymousMiddleware(this.service);
+    const i = internalsOf(this);
+    return anonymousMiddleware(i.handles, i.logger);
   }
 
   /** Renders this library's errors (503 with `Retry-After`, metadata limits…) as JSON; mount last. */
   errorHandler(): ErrorRequestHandler {
-    return errorHandler();
+    return renderErrors('app', internalsOf(this).retryAfter);
   }
 
   /** Creates and stores a session outside a request (imports, server-side flows). */
-  createSession(input?: CreateInput): Promise<AnonymousSessionRecord> {
-    return this.service.create(input);
+  createSession(input?: CreateInput): Promise<ActiveRecord> {
+    return internalsOf(this).sessions.create(input);
   }
 
   /** The active record, or undefined if it is unknown, expired or ended. */
-  getSession(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
-    return this.service.load(sessionId);
+  getSession(sessionId: string): Promise<ActiveRecord | undefined> {
+    return internalsOf(this).sessions.load(sessionId);
   }
 
   /** Changes a session's metadata atomically, outside a request. */
-  updateSession(sessionId: string, change: MetadataChange, options?: UpdateOptions): Promise<AnonymousSessionRecord> {
-    return this.service.update(sessionId, change, options);
+  updateSession(sessionId: string, change: MetadataChange, options?: UpdateOptions): Promise<ActiveRecord> {
+    return internalsOf(this).sessions.update(sessionId, change, options);
   }
 
   /** Ends a session server-side; resolves false if it was not active. */
   revokeSession(sessionId: string): Promise<boolean> {
-    return this.service.revoke(sessionId);
+    return internalsOf(this).sessions.revoke(sessionId);
   }
 
-  private defaultStore(): AnonymousStore {
-    if (process.env.NODE_ENV === 'production') {
-      warnOnce(
-        this.options.logger,
-        'memory-store',
-        'anonymous sessions are kept in memory (the embedded default): they are lost on restart and not shared ' +
-          'between processes. Pass `store: new RedisStore({ client })` in production.',
-      );
-    }
-    return new MemoryStore({ clock: this.options.clock });
+  /** Stops this instance's background work (the embedded store's sweep). A store you passed in is yours to close. */
+  close(): void {
+    const i = internalsOf(this);
+    if (i.ownsStore && i.store instanceof MemoryStore) i.store.close();
   }
+}
+
+/** The composition root: the only place that resolves the whole options and wires the services together. */
+function compose(options: AnonymousSessionsOptions): Internals {
+  const clock = optionalFunction(options.clock, 'clock') ?? Date.now;
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger?.warn !== 'function') throw new ConfigurationError('logger', 'must have a warn(message) method');
+  const sessionOptions = resolveSessionOptions(options);
+  const tokenOptions = resolveTokenOptions(options);
+  const rateLimit = resolveRateLimit(options.rateLimit);
+  const transferOptions = resolveTransferOptions(options.onTransfer, options.transfer);
+  const store = options.store ?? defaultStore(clock, logger);
+  if (store === null || typeof store.get !== 'function' || typeof store.claim !== 'function') {
+    throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
+  }
+  const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;
+  if (tokenOptions.accessKeys.ephemeral || tokenOptions.sessionKeys.ephemeral) {
+    warnOnce(
+      logger,
+      'ephemeral-keys',
+      'no `keys` configured: signing keys were generated at start-up. Tokens stop verifying on restart and ' +
+        'other processes cannot verify them. Run `npx express-anonymous-session keygen` and pass the result as `keys`.',
+    );
+  }
+
+  const limiter = rateLimit === false ? undefined : new CreationLimiter(store, rateLimit, clock);
+  const sessions = new SessionService(store, sessionOptions, clock, limiter);
+  const binding = new SessionBinding(sessionOptions.sessionKey, retryAfter);
+  const tokens = new TokenService(tokenOptions, clock);
+  const transfers = new TransferService({ store, tokens, binding, clock }, transferOptions);
+  return {
+    store,
+    ownsStore: options.store === undefined,
+    sessions,
+    binding,
+    tokens,
+    transfers,
+    handles: { sessions, binding, issueTokens: (record, issue) => tokens.issueFor(record, issue) },
+    verifier: {
+      clockTolerance: tokenOptions.clockTolerance,
+      now: clock,
+      verify: (token) => tokens.verifyAccessToken(token),
+      isActive: (claims) => sessionIsActive(store, claims, clock()),
+    },
+    logger,
+    clock,
+    retryAfter,
+  };
+}
+
+function defaultStore(clock: () => number, logger: Logger): AnonymousStore {
+  if (process.env.NODE_ENV === 'production') {
+    warnOnce(
+      logger,
+      'memory-store',
+      'anonymous sessions are kept in memory (the embedded default): they are lost on restart and not shared ' +
+        'between processes. Pass `store: new RedisStore({ client })` in production.',
+    );
+  }
+  return new MemoryStore({ clock });
 }

@@ -1,5 +1,5 @@
 import type {} from 'express-session';
-import type { AnonymousSession } from './anonymous-session';
+import type { AnonymousSession } from './session/anonymous-session';
 import type { TransferOutcome } from './transfer/types';
 
 declare global {

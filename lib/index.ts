@@ -1,41 +1,50 @@
 import './augment';
 
 export { anonymousSessions, AnonymousSessions } from './anonymous-sessions';
-export type { AnonymousSessionsOptions } from './options';
-export { AnonymousSession } from './anonymous-session';
-export type { AnonymousSessionRecord, SessionState } from './session-record';
-export type { Metadata, JsonValue, MetadataLimits } from './metadata';
-export type { MetadataChange, CreateInput, UpdateOptions } from './session-service';
-export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult } from './store/types';
+export type { AnonymousSessionsOptions } from './anonymous-sessions';
+export type { AnonymousSession } from './session/anonymous-session';
+export type { AnonymousSessionRecord, ActiveRecord, TransferredRecord, RevokedRecord, SessionState } from './session/record';
+export type { Metadata, JsonValue, MetadataLimits } from './session/metadata';
+export type { MetadataChange, CreateInput, UpdateOptions } from './session/session-service';
+export type { SessionOptions } from './session/options';
+export type { RateLimitOption } from './session/creation-limit';
+export { sessionCookieDefaults } from './session/cookie-defaults';
+export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './store/types';
 export { MemoryStore } from './store/memory';
 export type { MemoryStoreOptions } from './store/memory';
 export { RedisStore } from './store/redis';
 export type { RedisStoreOptions, RedisScriptClient } from './store/redis';
-export type { Logger } from './warn';
-export type { KeysOption, PrivateKeyInput, SecretInput, AsymmetricAlgorithm } from './keys';
-export type { TokenOptions, ClientConfig, RateLimitOption } from './token-options';
+export type { Logger } from './config/logger';
+export type { KeysOption, PrivateKeyInput, SecretInput, AsymmetricAlgorithm } from './tokens/keys';
+export type { TokenOptions, ClientConfig } from './tokens/options';
 export type { ClaimMapping } from './tokens/claims-mapping';
 export type { AccessTokenClaims } from './tokens/access-token';
 export type { TokenResponse, IssueOptions } from './tokens/token-service';
-export { RateLimitedError } from './rate-limit';
+export { TokenError } from './tokens/token-error';
+export type { TokenFailure } from './tokens/token-error';
 export {
   AnonymousSessionError,
+  AccessDeniedError,
   ConfigurationError,
   MetadataError,
-  StoreUnavailableError,
-  SessionNotActiveError,
-  UpdateConflictError,
+  MisconfiguredError,
   OAuthError,
+  RateLimitedError,
+  SessionNotActiveError,
+  StoreUnavailableError,
+  TransferError,
+  UpdateConflictError,
+  ERROR_STATUS,
 } from './errors';
-export { keygen } from './keygen';
-export type { KeygenOptions } from './keygen';
+export type { ErrorCode, OAuthErrorCode, MetadataErrorCode } from './errors';
+export { keygen } from './cli/keygen';
+export type { KeygenOptions } from './cli/keygen';
 export { AnonymousStrategy } from './strategy/strategy';
-export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOptions, VerifyFunction } from './strategy/strategy';
+export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOptions, VerifierStrategyOptions, VerifyFunction } from './strategy/strategy';
+export type { AccessTokenVerifier } from './strategy/verifier';
 export { isAnonymousUser } from './strategy/anonymous-user';
 export type { AnonymousUser } from './strategy/anonymous-user';
 export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, TransferPreview, TransferEvent, TransferOptions, AnonymousSnapshot } from './transfer/types';
-export type { TransferLink } from './store/types';
 export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
 export type { MergePolicy, CartOptions } from './transfer/merge-policies';
-export { sessionCookieDefaults } from './cookie-defaults';

@@ -1,6 +1,6 @@
 import { createClient, type RedisClientType } from 'redis';
 import { MemoryStore, RedisStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 
 const LIFETIMES = { idle: 604800, absolute: 2592000 };
 

@@ -1,5 +1,5 @@
 import { RedisStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 import { connect, fillRedis } from './memory';
 
 const LIFETIMES = { idle: 604800, absolute: 2592000 };

@@ -14,7 +14,7 @@ import { createClient, type RedisClientType } from 'redis';
 import { SignJWT, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { anonymousSessions, MemoryStore, RedisStore, type AnonymousStore, type KeysOption } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 
 const CASE = process.env.CASE ?? '';
 const keysJson = JSON.parse(process.env.EAS_BENCH_KEYS ?? '{}') as { pem: string; secret: string };

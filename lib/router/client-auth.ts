@@ -1,21 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { ResolvedTokenOptions, ResolvedClient } from '../token-options';
-import { DEFAULT_CLIENT_ID } from '../token-options';
+import type { ResolvedTokenOptions } from '../tokens/options';
+import { DEFAULT_CLIENT_ID } from '../tokens/options';
 import { OAuthError } from '../errors';
-import { locals, params } from './params';
-
-export function client(res: Response): ResolvedClient {
-  return locals(res).client as ResolvedClient;
-}
+import { required, stateOf } from './state';
 
 /**
  * Identifies the client: public (`client_id` only) or confidential (`client_secret_basic` or `client_secret_post`,
  * exactly one method). Failures are 401 `invalid_client`, with a Basic challenge when Basic was tried.
  */
 export function authenticateClient(tokens: ResolvedTokenOptions) {
-  return function authenticateClient(req: Request, res: Response, next: NextFunction): void {
-    const p = params(res);
+  return function authenticateClient(req: Request, _res: Response, next: NextFunction): void {
+    const p = required(req, 'params');
     const basic = parseBasic(req.get('authorization'));
     if (basic && (p.client_secret !== undefined || (p.client_id !== undefined && p.client_id !== basic.id))) {
       throw new OAuthError('invalid_request', 'Use one client authentication method');
@@ -30,7 +26,7 @@ export function authenticateClient(tokens: ResolvedTokenOptions) {
     if (found.secret === undefined ? secret !== undefined : secret === undefined || !sameSecret(secret, found.secret)) {
       throw fail('Client authentication failed');
     }
-    locals(res).client = found;
+    stateOf(req).client = found;
     next();
   };
 }

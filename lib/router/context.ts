@@ -1,14 +1,14 @@
-import type { ResolvedOptions } from '../options';
-import type { SessionService } from '../session-service';
+import type { SessionService } from '../session/session-service';
+import type { SessionBinding } from '../session/binding';
 import type { TokenService } from '../tokens/token-service';
-import type { CreationLimiter } from '../rate-limit';
 import type { TransferService } from '../transfer/transfer-service';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
-  options: ResolvedOptions;
-  service: SessionService;
+  sessions: SessionService;
+  binding: SessionBinding;
   tokens: TokenService;
-  limiter: CreationLimiter | undefined;
   transfers: TransferService;
+  /** `Retry-After` seconds for an outage, from the store. */
+  retryAfter: number;
 }

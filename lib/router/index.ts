@@ -1,18 +1,16 @@
 import { Router } from 'express';
 import type { RouterContext } from './context';
+import { PATHS, metadataPath } from '../config/endpoints';
 import { tokenEndpoint } from './token-endpoint';
 import { logoutEndpoint } from './logout';
-import { jwks, metadataPath, serverMetadata } from './discovery';
+import { jwks, serverMetadata } from './discovery';
 
-/** Paths the router serves; the middleware loads but never auto-creates a guest on the POST ones. */
-export const TOKEN_PATH = '/anonymous/token';
-export const LOGOUT_PATH = '/anonymous/logout';
-
+/** The token endpoint, logout, the JWKS and RFC 8414 metadata: `anon.router()`. */
 export function anonymousRouter(ctx: RouterContext): Router {
   const router = Router();
-  router.post(TOKEN_PATH, ...tokenEndpoint(ctx));
-  router.post(LOGOUT_PATH, ...logoutEndpoint(ctx));
-  router.get('/.well-known/jwks.json', jwks(ctx));
-  router.get(metadataPath(ctx.options.issuer), serverMetadata(ctx));
+  router.post(PATHS.token, ...tokenEndpoint(ctx));
+  router.post(PATHS.logout, ...logoutEndpoint(ctx));
+  router.get(PATHS.jwks, jwks(ctx.tokens));
+  router.get(metadataPath(ctx.tokens.options.issuer), serverMetadata(ctx.tokens));
   return router;
 }

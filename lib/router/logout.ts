@@ -1,44 +1,37 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RouterContext } from './context';
-import { OAuthError } from '../errors';
-import { TokenError } from '../tokens/token-error';
-import { unbind } from '../session-binding';
-import { locals, noStore, params, readParams } from './params';
-import { parseForm, parseJson } from './token-endpoint';
-import { refuseCrossSite } from './same-site';
-import { renderOAuthError } from './oauth-errors';
+import { noStore, readBodyParams } from '../http/params';
+import { hasNoBody, parseForm, parseJson } from '../http/body';
+import { refuseCrossSite } from '../http/same-site';
+import { renderErrors } from '../http/render-error';
+import { sessionTokenError } from './grants/renew';
+import { stateOf, required } from './state';
 
 /**
  * `POST /anonymous/logout`: revokes the session named by `session_token`, or else the browser's cookie-bound one,
  * and clears the cookie binding. 204 also when there was nothing to revoke (logging out twice is not an error).
  */
-export function logoutEndpoint(ctx: RouterContext): Array<RequestHandler | typeof renderOAuthError> {
-  return [noStore, parseJson, parseForm, readLogoutParams, revokeSession(ctx), renderOAuthError];
+export function logoutEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
+  return [noStore, parseJson, parseForm, readLogoutParams, revokeSession(ctx), renderErrors('oauth', ctx.retryAfter)];
 }
 
-function readLogoutParams(req: Request, res: Response, next: NextFunction): void {
-  const empty = req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
-  if (empty) {
-    locals(res).params = {};
-    return next();
-  }
-  readParams(req, res, next);
+function readLogoutParams(req: Request, _res: Response, next: NextFunction): void {
+  stateOf(req).params = hasNoBody(req) ? {} : readBodyParams(req, ['session_token']);
+  next();
 }
 
 function revokeSession(ctx: RouterContext) {
   return async function revokeSession(req: Request, res: Response): Promise<void> {
-    const token = params(res).session_token;
+    const token = required(req, 'params').session_token;
     if (token !== undefined) {
-      let sessionId: string;
-      try {
-        sessionId = (await ctx.tokens.readSessionToken(token)).session_id;
-      } catch (err) {
-        if (err instanceof TokenError && err.reason === 'expired') return void res.status(204).end();
-        if (err instanceof TokenError) throw new OAuthError('invalid_session_token', 'The session token is invalid');
-        throw err;
+      const check = await ctx.tokens.checkSessionToken(token);
+      if (!check.ok) {
+        if (check.reason === 'expired') return void res.status(204).end();
+        throw sessionTokenError(check.reason);
       }
-      await ctx.service.revoke(sessionId);
-      if (req.anonymous?.sessionId === sessionId) unbind(req, ctx.options.sessionKey);
+      const sessionId = check.claims.session_id;
+      await ctx.sessions.revoke(sessionId);
+      if (req.anonymous?.sessionId === sessionId) ctx.binding.unbind(req);
     } else if (req.anonymous?.persisted) {
       refuseCrossSite(req);
       await req.anonymous.revoke();

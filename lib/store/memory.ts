@@ -1,6 +1,6 @@
-import type { AnonymousSessionRecord } from '../session-record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, TransferLink } from './types';
-import { positiveInteger } from '../validate';
+import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import { positiveInteger } from '../config/validate';
 
 export interface MemoryStoreOptions {
   /** Most records held; past it the least recently seen record is evicted. Default 100000. */
@@ -35,6 +35,7 @@ export class MemoryStore implements AnonymousStore {
   private readonly entries = new Map<string, Entry>();
   private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
   private readonly links = new Map<string, { link: TransferLink; expiresAt: number }>();
+  private readonly counters = new Map<string, HitCount>();
   private readonly maxSessions: number;
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -58,7 +59,7 @@ export class MemoryStore implements AnonymousStore {
     clearInterval(this.timer);
   }
 
-  async create(record: AnonymousSessionRecord): Promise<boolean> {
+  async create(record: ActiveRecord): Promise<boolean> {
     if (this.live(record.sessionId)) return false;
     if (this.entries.size >= this.maxSessions) this.dropExpired(EVICTION_SCAN);
     while (this.entries.size >= this.maxSessions) {
@@ -107,8 +108,7 @@ export class MemoryStore implements AnonymousStore {
   async revoke(sessionId: string, at: number): Promise<boolean> {
     const entry = this.live(sessionId);
     if (!entry || entry.record.state !== 'active') return false;
-    entry.record.state = 'revoked';
-    entry.record.revokedAt = at;
+    entry.record = { ...entry.record, state: 'revoked', revokedAt: at };
     return true;
   }
 
@@ -116,12 +116,10 @@ export class MemoryStore implements AnonymousStore {
     const entry = this.live(sessionId, request.now);
     if (!entry) return { status: 'missing' };
     const { record } = entry;
-    if (record.state === 'transferred') {
-      return { status: 'transferred', userId: record.transferredTo ?? '', at: record.transferredAt ?? 0 };
-    }
+    if (record.state === 'transferred') return { status: 'transferred', userId: record.transferredTo, at: record.transferredAt };
     if (record.state === 'revoked') return { status: 'revoked' };
-    if (entry.claimUntil !== undefined && entry.claimUntil > request.now && entry.claimToken !== request.token) {
-      return { status: 'pending', userId: entry.claimUserId ?? '' };
+    if (entry.claimUserId !== undefined && entry.claimUntil! > request.now && entry.claimToken !== request.token) {
+      return { status: 'pending', userId: entry.claimUserId };
     }
     entry.claimToken = request.token;
     entry.claimUserId = request.userId;
@@ -131,10 +129,8 @@ export class MemoryStore implements AnonymousStore {
 
   async completeClaim(sessionId: string, token: string, at: number): Promise<boolean> {
     const entry = this.entries.get(sessionId);
-    if (!entry || entry.claimToken !== token || entry.record.state !== 'active') return false;
-    entry.record.state = 'transferred';
-    entry.record.transferredTo = entry.claimUserId;
-    entry.record.transferredAt = at;
+    if (!entry || entry.claimToken !== token || entry.claimUserId === undefined || entry.record.state !== 'active') return false;
+    entry.record = { ...entry.record, state: 'transferred', transferredTo: entry.claimUserId, transferredAt: at };
     delete entry.claimToken;
     delete entry.claimUserId;
     delete entry.claimUntil;
@@ -164,11 +160,31 @@ export class MemoryStore implements AnonymousStore {
     return ticket && ticket.expiresAt > now ? ticket.sessionId : undefined;
   }
 
+  async peekTicket(ticketId: string, now: number): Promise<string | undefined> {
+    const ticket = this.tickets.get(ticketId);
+    return ticket && ticket.expiresAt > now ? ticket.sessionId : undefined;
+  }
+
   async putIfAbsent(key: string, value: string, expiresAt: number, now: number): Promise<string | undefined> {
-    const existing = this.tickets.get(`i:${key}`);
-    if (existing && existing.expiresAt > now) return existing.sessionId;
+    const existing = await this.getValue(key, now);
+    if (existing !== undefined) return existing;
     this.tickets.set(`i:${key}`, { sessionId: value, expiresAt });
     return undefined;
+  }
+
+  async getValue(key: string, now: number): Promise<string | undefined> {
+    const existing = this.tickets.get(`i:${key}`);
+    return existing && existing.expiresAt > now ? existing.sessionId : undefined;
+  }
+
+  async countHit(key: string, windowMs: number, now: number): Promise<HitCount> {
+    let counter = this.counters.get(key);
+    if (!counter || counter.resetAt <= now) {
+      counter = { count: 0, resetAt: now + windowMs };
+      this.counters.set(key, counter);
+    }
+    counter.count += 1;
+    return { ...counter };
   }
 
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
@@ -214,6 +230,7 @@ export class MemoryStore implements AnonymousStore {
       if (start === 0) {
         for (const [id, t] of this.tickets) if (t.expiresAt <= now) this.tickets.delete(id);
         for (const [id, l] of this.links) if (l.expiresAt <= now) this.links.delete(id);
+        for (const [key, c] of this.counters) if (c.resetAt <= now) this.counters.delete(key);
       }
       if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
       else this.sweeping = false;

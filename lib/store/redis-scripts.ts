@@ -95,5 +95,16 @@ export const PUT_LINK = script(`redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV
 
 export const GET_VALUE = script(`return redis.call('GET', KEYS[1])`);
 
+/** Returns the ticket's value without spending it. */
+export const PEEK_TICKET = GET_VALUE;
+
+/** ARGV: windowMs. A fixed window from the first hit: returns {count, ms left}. */
+export const COUNT_HIT = script(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
+return {n, ttl}`);
+
 /** ARGV: value expiresAt. Answers the existing value, or false after storing this one. */
 export const PUT_IF_ABSENT = script(`local v = redis.call('GET', KEYS[1]) if v then return v end redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return false`);

@@ -1,7 +1,7 @@
-import type { AnonymousSessionRecord, SessionState } from '../session-record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, TransferLink } from './types';
+import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
+import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
-import { nonEmptyString, positiveInteger } from '../validate';
+import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
 
 /**
@@ -40,26 +40,19 @@ export class RedisStore implements AnonymousStore {
   private readonly client: RedisScriptClient;
   private readonly prefix: string;
   private readonly timeout: number;
-  private readonly retryAfter: number;
+  /** Seconds clients are told to wait during an outage. */
+  readonly retryAfter: number;
 
   constructor(options: RedisStoreOptions) {
-    const client = (options as Partial<RedisStoreOptions> | undefined)?.client;
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter']);
+    const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
     }
     this.client = client;
-    this.prefix = nonEmptyString(options.prefix ?? 'eas:', 'RedisStore.prefix');
-    this.timeout = positiveInteger(options.timeout ?? 1000, 'RedisStore.timeout');
-    this.retryAfter = positiveInteger(options.retryAfter ?? 5, 'RedisStore.retryAfter');
-  }
-
-  /** @internal The client, for the creation rate limiter that counts in the same Redis. */
-  get redisClient(): RedisScriptClient {
-    return this.client;
-  }
-  /** @internal */
-  get keyPrefix(): string {
-    return this.prefix;
+    this.prefix = nonEmptyString(o.prefix ?? 'eas:', 'RedisStore.prefix');
+    this.timeout = positiveInteger(o.timeout ?? 1000, 'RedisStore.timeout');
+    this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
   }
 
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
@@ -67,7 +60,7 @@ export class RedisStore implements AnonymousStore {
     return `${this.prefix}s:{${sessionId}}`;
   }
 
-  async create(r: AnonymousSessionRecord): Promise<boolean> {
+  async create(r: ActiveRecord): Promise<boolean> {
     const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata].map(String);
     return (await this.run(scripts.CREATE, r.sessionId, args)) === 1;
   }
@@ -104,7 +97,7 @@ export class RedisStore implements AnonymousStore {
     const reply = (await this.run(scripts.CLAIM, sessionId, args)) as [string, ...unknown[]];
     switch (reply[0]) {
       case 'claimed':
-        return { status: 'claimed', record: toRecord(sessionId, reply[1] as string[]) };
+        return { status: 'claimed', record: toRecord(sessionId, reply[1] as string[]) as ActiveRecord };
       case 'pending':
         return { status: 'pending', userId: String(reply[1]) };
       case 'transferred':
@@ -141,9 +134,26 @@ export class RedisStore implements AnonymousStore {
     return Number(value.slice(0, space)) > now ? value.slice(space + 1) : undefined;
   }
 
+  async peekTicket(ticketId: string, now: number): Promise<string | undefined> {
+    const value = await this.runOn(scripts.PEEK_TICKET, `${this.prefix}t:{${ticketId}}`, []);
+    if (typeof value !== 'string') return undefined;
+    const space = value.indexOf(' ');
+    return Number(value.slice(0, space)) > now ? value.slice(space + 1) : undefined;
+  }
+
   async putIfAbsent(key: string, value: string, expiresAt: number, _now: number): Promise<string | undefined> {
-    const existing = await this.runOn(scripts.PUT_IF_ABSENT, `${this.prefix}i:{${key}}`, [value, String(expiresAt)]);
+    const existing = await this.runOn(scripts.PUT_IF_ABSENT, this.valueKey(key), [value, String(expiresAt)]);
     return typeof existing === 'string' ? existing : undefined;
+  }
+
+  async getValue(key: string, _now: number): Promise<string | undefined> {
+    const existing = await this.runOn(scripts.GET_VALUE, this.valueKey(key), []);
+    return typeof existing === 'string' ? existing : undefined;
+  }
+
+  async countHit(key: string, windowMs: number, now: number): Promise<HitCount> {
+    const [count, ttl] = (await this.runOn(scripts.COUNT_HIT, `${this.prefix}rl:{${key}}`, [String(windowMs)])) as [number, number];
+    return { count: Number(count), resetAt: now + Number(ttl) };
   }
 
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
@@ -153,6 +163,10 @@ export class RedisStore implements AnonymousStore {
   async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
     const value = await this.runOn(scripts.GET_VALUE, this.linkKey(anonymousUserId), []);
     return typeof value === 'string' ? (JSON.parse(value) as TransferLink) : undefined;
+  }
+
+  private valueKey(key: string): string {
+    return `${this.prefix}i:{${key}}`;
   }
 
   private linkKey(anonymousUserId: string): string {
@@ -200,7 +214,7 @@ function isServerError(err: unknown): boolean {
 function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {
   const f: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) f[flat[i]] = flat[i + 1];
-  const record: AnonymousSessionRecord = {
+  const base = {
     sessionId,
     userId: f.u,
     createdAt: Number(f.c),
@@ -208,11 +222,9 @@ function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {
     expiresAt: Number(f.e),
     absoluteExpiresAt: Number(f.a),
     metadata: f.m,
-    state: f.st as SessionState,
     version: Number(f.v),
   };
-  if (f.tu !== undefined) record.transferredTo = f.tu;
-  if (f.ta !== undefined) record.transferredAt = Number(f.ta);
-  if (f.ra !== undefined) record.revokedAt = Number(f.ra);
-  return record;
+  if (f.st === 'transferred') return { ...base, state: 'transferred', transferredTo: f.tu, transferredAt: Number(f.ta) };
+  if (f.st === 'revoked') return { ...base, state: 'revoked', revokedAt: Number(f.ra) };
+  return { ...base, state: 'active' };
 }

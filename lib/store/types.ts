@@ -1,4 +1,4 @@
-import type { AnonymousSessionRecord } from '../session-record';
+import type { AnonymousSessionRecord, ActiveRecord } from '../session/record';
 
 /** Outcome of a compare-and-set metadata write. */
 export type CasResult =
@@ -15,7 +15,7 @@ export type CasResult =
 /** Outcome of trying to claim a session for transfer. */
 export type ClaimResult =
   /** This caller holds the claim until `leaseUntil`; `record` is the session as it was claimed. */
-  | { status: 'claimed'; record: AnonymousSessionRecord }
+  | { status: 'claimed'; record: ActiveRecord }
   /** Another transfer holds a live claim, into `userId`. */
   | { status: 'pending'; userId: string }
   | { status: 'transferred'; userId: string; at: number }
@@ -41,6 +41,14 @@ export interface TransferLink {
   at: number;
 }
 
+/** A fixed-window counter's state after one hit. */
+export interface HitCount {
+  /** Hits in the current window, this one included. */
+  count: number;
+  /** Epoch ms when the window ends. */
+  resetAt: number;
+}
+
 /**
  * Where anonymous session records live. Every method is atomic on its own; implementations must never
  * hang (a backend outage rejects with `StoreUnavailableError`) and must expire records at `expiresAt`
@@ -49,8 +57,10 @@ export interface TransferLink {
  * Implementations: `MemoryStore` (one process, the embedded default) and `RedisStore` (any number of processes).
  */
 export interface AnonymousStore {
+  /** Seconds clients are told to wait (`Retry-After`) while this store is unavailable. Default 5. */
+  readonly retryAfter?: number;
   /** Writes a new record. Resolves `false` (and writes nothing) if the session id already exists. */
-  create(record: AnonymousSessionRecord): Promise<boolean>;
+  create(record: ActiveRecord): Promise<boolean>;
   /** The record, including ended (`transferred`/`revoked`) ones until they expire; `undefined` if unknown. */
   get(sessionId: string): Promise<AnonymousSessionRecord | undefined>;
   /** Records activity on an active session. Resolves `false` if the session is not active. */
@@ -74,11 +84,17 @@ export interface AnonymousStore {
   putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void>;
   /** Returns the ticket's session id and deletes the ticket, atomically; undefined if unknown, used or expired. */
   takeTicket(ticketId: string, now: number): Promise<string | undefined>;
+  /** The ticket's session id without spending it (a transfer preview); undefined if unknown, used or expired. */
+  peekTicket(ticketId: string, now: number): Promise<string | undefined>;
   /**
    * Stores `value` under `key` until `expiresAt` unless the key exists; answers the value already there, or
    * undefined when this call stored it. Used for idempotent creation.
    */
   putIfAbsent(key: string, value: string, expiresAt: number, now: number): Promise<string | undefined>;
+  /** The value stored by `putIfAbsent` under `key`, if it has not expired. */
+  getValue(key: string, now: number): Promise<string | undefined>;
+  /** Counts one hit on `key` in a fixed window of `windowMs` starting at its first hit (creation limits). */
+  countHit(key: string, windowMs: number, now: number): Promise<HitCount>;
   /** Records where an anonymous user was transferred, kept until `expiresAt`. */
   saveTransferLink(link: TransferLink, expiresAt: number): Promise<void>;
   getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined>;

@@ -1,18 +1,17 @@
 import { Strategy } from 'passport-strategy';
-import { createRemoteJWKSet } from 'jose';
 import type { Request, Response } from 'express';
-import type { AnonymousSessions } from '../anonymous-sessions';
 import type { AnonymousStore } from '../store/types';
-import type { AccessTokenClaims, AccessTokenKeys } from '../tokens/access-token';
-import { ringKeys, verifyAccessToken } from '../tokens/access-token';
+import type { AccessTokenClaims } from '../tokens/access-token';
+import type { AccessTokenVerifier } from './verifier';
 import { TokenError } from '../tokens/token-error';
-import { ConfigurationError, isStoreOutage, StoreUnavailableError } from '../errors';
-import { CHALLENGE_CHARS, SCOPE_TOKEN, nonEmptyString } from '../validate';
+import { ConfigurationError, StoreUnavailableError, isStoreOutage } from '../errors';
+import { DESCRIPTION_CHARS, SCOPE_TOKEN, nonEmptyString } from '../config/validate';
 import { bearerChallenge, type ChallengeParams } from './challenge';
 import { extractBearerToken } from './extract-token';
 import type { AnonymousUser } from './anonymous-user';
-import { isCrossSite } from '../router/same-site';
+import { isCrossSite } from '../http/same-site';
 import { VerifiedTokenCache } from './verified-cache';
+import { remoteVerifier } from './verifier';
 
 /**
  * Loads or enriches the user; `false` refuses the token (401). Either returns (sync or a promise), or, declared
@@ -48,9 +47,12 @@ interface CommonOptions {
   cacheSize?: number;
 }
 
-/** Verifies with this app's own keys and store: what `anon.strategy()` builds. */
-export interface LocalStrategyOptions extends CommonOptions {
-  anon: AnonymousSessions;
+/** Options of `anon.strategy()`: it verifies with this app's own keys and store. */
+export type LocalStrategyOptions = CommonOptions;
+
+/** A strategy over any verifier (what `anon.strategy()` builds from this app's keys and store). */
+export interface VerifierStrategyOptions extends CommonOptions {
+  verifier: AccessTokenVerifier;
 }
 
 /** Verifies in a resource server that is another app: keys from the issuer's JWKS URL (cached, rotation handled by jose). */
@@ -66,7 +68,7 @@ export interface RemoteStrategyOptions extends CommonOptions {
   store?: AnonymousStore;
 }
 
-export type AnonymousStrategyOptions = LocalStrategyOptions | RemoteStrategyOptions;
+export type AnonymousStrategyOptions = RemoteStrategyOptions | VerifierStrategyOptions;
 
 /** Options of `passport.authenticate('anonymous', { … })` this strategy reads. */
 interface AuthenticateOptions {
@@ -84,32 +86,30 @@ interface AuthenticateOptions {
 export class AnonymousStrategy extends Strategy {
   name: string;
   private readonly realm: string;
-  private readonly keys: AccessTokenKeys;
-  private readonly verifyOptions: { issuer: string; audience: string[]; clockTolerance: number; maxLength: number };
-  private readonly now: () => number;
-  private readonly store: AnonymousStore | undefined;
+  private readonly verifier: AccessTokenVerifier;
   private readonly requiredScopes: string[];
   private readonly options: CommonOptions;
   private readonly cache: VerifiedTokenCache;
 
   constructor(options: AnonymousStrategyOptions, private readonly verify?: VerifyFunction) {
     super();
-    if (!options || typeof options !== 'object') throw new ConfigurationError('AnonymousStrategy.options', 'are required: { anon } or { issuer, audience, jwksUri }');
+    if (!options || typeof options !== 'object') throw new ConfigurationError('AnonymousStrategy.options', 'are required: use anon.strategy(), or { issuer, audience, jwksUri }');
     if (verify !== undefined && typeof verify !== 'function') throw new ConfigurationError('AnonymousStrategy.verify', 'must be a function');
     this.options = options;
     this.name = nonEmptyString(options.name ?? 'anonymous', 'AnonymousStrategy.name');
     this.realm = nonEmptyString(options.realm ?? 'anonymous', 'AnonymousStrategy.realm');
-    if (!CHALLENGE_CHARS.test(this.realm)) throw new ConfigurationError('AnonymousStrategy.realm', 'must be printable ASCII without quotes or backslashes');
+    if (!DESCRIPTION_CHARS.test(this.realm)) throw new ConfigurationError('AnonymousStrategy.realm', 'must be printable ASCII without quotes or backslashes');
     this.requiredScopes = scopes(options.scope, 'AnonymousStrategy.scope');
     const cacheSize = options.cacheSize ?? 10_000;
     if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new ConfigurationError('AnonymousStrategy.cacheSize', 'must be a non-negative integer');
     scopes(options.cookieScopes, 'AnonymousStrategy.cookieScopes');
-    if ('anon' in options) {
-      const anon = options.anon;
-      this.keys = ringKeys(anon.options.tokens.accessKeys);
-      this.verifyOptions = { issuer: anon.options.issuer, audience: anon.options.audience, clockTolerance: anon.options.tokens.clockTolerance, maxLength: anon.options.tokens.maxTokenLength };
-      this.now = anon.options.clock;
-      this.store = anon.store;
+    if ('verifier' in options) {
+      const verifier = options.verifier;
+      if (!verifier || typeof verifier.verify !== 'function') throw new ConfigurationError('AnonymousStrategy.verifier', 'must have a verify(token) method');
+      if (options.checkRevocation && typeof verifier.isActive !== 'function') {
+        throw new ConfigurationError('AnonymousStrategy.checkRevocation', 'needs a verifier with isActive(claims)');
+      }
+      this.verifier = verifier;
     } else {
       const issuer = nonEmptyString(options.issuer, 'AnonymousStrategy.issuer');
       const audience = (Array.isArray(options.audience) ? options.audience : [options.audience]).map((a) => nonEmptyString(a, 'AnonymousStrategy.audience'));
@@ -124,13 +124,10 @@ export class AnonymousStrategy extends Strategy {
       if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !['ES256', 'EdDSA', 'RS256', 'PS256'].includes(a))) {
         throw new ConfigurationError('AnonymousStrategy.algorithms', 'must list ES256, EdDSA, RS256 or PS256');
       }
-      this.keys = { getKey: createRemoteJWKSet(jwksUri), algorithms };
-      this.verifyOptions = { issuer, audience, clockTolerance: options.clockTolerance ?? 5, maxLength: 16384 };
-      this.now = Date.now;
-      this.store = options.store;
       if (options.checkRevocation && !options.store) throw new ConfigurationError('AnonymousStrategy.store', 'is required for checkRevocation in a remote resource server');
+      this.verifier = remoteVerifier({ issuer, audience, jwksUri, algorithms, clockTolerance: options.clockTolerance ?? 5, store: options.store });
     }
-    this.cache = new VerifiedTokenCache(cacheSize, this.verifyOptions.clockTolerance);
+    this.cache = new VerifiedTokenCache(cacheSize, this.verifier.clockTolerance);
   }
 
   override authenticate(req: Request, options: AuthenticateOptions = {}): void {
@@ -154,11 +151,10 @@ export class AnonymousStrategy extends Strategy {
       }
       user = { id: guest.id, sessionId: guest.sessionId, anonymous: true, scope: this.options.cookieScopes ?? [], claims: undefined };
     } else {
-      const now = this.now();
-      let claims = this.cache.get(extracted.token, now);
+      let claims = this.cache.get(extracted.token, this.verifier.now());
       if (!claims) {
         try {
-          claims = await verifyAccessToken(this.keys, extracted.token, { ...this.verifyOptions, now });
+          claims = await this.verifier.verify(extracted.token);
         } catch (err) {
           if (!(err instanceof TokenError)) throw err;
           const description = err.reason === 'expired' ? 'The access token expired' : 'The access token is invalid';
@@ -184,10 +180,9 @@ export class AnonymousStrategy extends Strategy {
   /** One store read; an outage is an error (503 upstream), never a 401 that would make clients drop their tokens. */
   private async sessionIsActive(claims: AccessTokenClaims): Promise<boolean> {
     try {
-      const record = await this.store!.get(claims.sid);
-      return record !== undefined && record.state === 'active' && record.expiresAt > this.now() && record.userId === claims.sub;
+      return await this.verifier.isActive!(claims);
     } catch (err) {
-      if (isStoreOutage(err)) throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError('The session store is unavailable', 5, err);
+      if (isStoreOutage(err) && !(err instanceof StoreUnavailableError)) throw new StoreUnavailableError('The session store is unavailable', undefined, err);
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 import type { AccessTokenClaims } from '../tokens/access-token';
-import { deepFreeze } from '../metadata';
+import { deepFreeze } from '../session/metadata';
 
 /** Tokens longer than this are verified every time: the cache's memory stays bounded (entries × this). */
 const MAX_CACHED_TOKEN_LENGTH = 2048;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { KeyRing } from '../keys';
-import type { JsonValue } from '../metadata';
-import { checkCompact, keyLookup } from './jwt-keys';
+import type { KeyRing } from './keys';
+import type { JsonValue } from '../session/metadata';
+import { checkCompact, ringAlgorithms, verifyKeyLookup } from './jwt-keys';
 import { TokenError, fromJoseError } from './token-error';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -45,7 +45,7 @@ export interface AccessTokenKeys {
 }
 
 export function ringKeys(ring: KeyRing): AccessTokenKeys {
-  return { getKey: keyLookup(ring) as JWTVerifyGetKey, algorithms: [...new Set([...ring.byKid.values()].map((k) => k.alg))] };
+  return { getKey: verifyKeyLookup(ring), algorithms: ringAlgorithms(ring) };
 }
 
 export interface VerifyOptions {

@@ -1,6 +1,6 @@
-import type { AnonymousSessionRecord } from '../session-record';
-import type { JsonValue, Metadata } from '../metadata';
-import { FORBIDDEN_KEYS } from '../metadata';
+import type { AnonymousSessionRecord } from '../session/record';
+import type { JsonValue, Metadata } from '../session/metadata';
+import { FORBIDDEN_KEYS } from '../session/metadata';
 import { ConfigurationError } from '../errors';
 
 /** Copies a session attribute into access tokens: `{ name: 'cart_id', expression: 'anonymous_session.metadata.cart_id' }`. */

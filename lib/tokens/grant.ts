@@ -1,6 +1,6 @@
-import type { ResolvedClient } from '../token-options';
+import type { ResolvedClient } from './options';
 import { OAuthError } from '../errors';
-import { SCOPE_TOKEN } from '../validate';
+import { SCOPE_TOKEN } from '../config/validate';
 
 export interface Grant {
   scope: string;
@@ -16,7 +16,7 @@ export function grantFor(client: ResolvedClient, scope: string | undefined, audi
   const requested = scope === undefined ? undefined : [...new Set(scope.split(' '))];
   if (requested?.some((s) => !SCOPE_TOKEN.test(s))) throw new OAuthError('invalid_scope', 'The scope is malformed');
   const unknown = requested?.find((s) => !client.scopes.has(s));
-  if (unknown !== undefined) throw new OAuthError('invalid_scope', `The scope "${unknown}" is not allowed for this client`);
+  if (unknown !== undefined) throw new OAuthError('invalid_scope', 'A requested scope is not allowed for this client');
   const target = audience ?? client.audiences[0];
   if (!client.audiences.includes(target)) throw new OAuthError('invalid_target', 'The audience is not allowed for this client');
   return { scope: (requested ?? client.defaultScopes).join(' '), audience: target };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EncryptJWT, SignJWT, jwtDecrypt, jwtVerify, type JWTPayload } from 'jose';
-import type { KeyRing } from '../keys';
-import type { Metadata } from '../metadata';
-import { checkCompact, keyLookup } from './jwt-keys';
+import type { KeyRing } from './keys';
+import type { Metadata } from '../session/metadata';
+import { checkCompact, decryptKeyLookup, ringAlgorithms, verifyKeyLookup } from './jwt-keys';
 import { TokenError, fromJoseError } from './token-error';
 
 /** Its own `typ`: a session token can never pass as an access token (`at+jwt`), nor the reverse. */
@@ -70,7 +70,7 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
   let payload: JWTPayload;
   try {
     if (config.format === 'jwe') {
-      ({ payload } = await jwtDecrypt(token, keyLookup(config.ring) as never, {
+      ({ payload } = await jwtDecrypt(token, decryptKeyLookup(config.ring), {
         ...common,
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
@@ -78,8 +78,7 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
         maxDecompressedLength: 0,
       }));
     } else {
-      const algorithms = [...new Set([...config.ring.byKid.values()].map((k) => k.alg))];
-      ({ payload } = await jwtVerify(token, keyLookup(config.ring) as never, { ...common, algorithms }));
+      ({ payload } = await jwtVerify(token, verifyKeyLookup(config.ring), { ...common, algorithms: ringAlgorithms(config.ring) }));
     }
   } catch (err) {
     throw fromJoseError(err);

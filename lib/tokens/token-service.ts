@@ -1,13 +1,16 @@
-import type { ResolvedOptions } from '../options';
-import type { AnonymousSessionRecord } from '../session-record';
-import type { ResolvedClient } from '../token-options';
-import { parseMetadata } from '../metadata';
-import { AnonymousSessionError, SessionNotActiveError } from '../errors';
-import { DEFAULT_CLIENT_ID } from '../token-options';
+import type { ActiveRecord } from '../session/record';
+import type { ResolvedClient, ResolvedTokenOptions } from './options';
+import type { TokenFailure } from './token-error';
+import { parseMetadata } from '../session/metadata';
+import { isActive } from '../session/record';
+import { MisconfiguredError, SessionNotActiveError } from '../errors';
+import { endpointUrls, type EndpointName } from '../config/endpoints';
+import { DEFAULT_CLIENT_ID } from './options';
 import { grantFor } from './grant';
 import { mapClaims } from './claims-mapping';
 import { signAccessToken, verifyAccessToken, ringKeys, type AccessTokenClaims, type AccessTokenKeys } from './access-token';
 import { mintSessionToken, readSessionToken, type SessionTokenClaims, type SessionTokenConfig } from './session-token';
+import { TokenError } from './token-error';
 
 /** The token endpoint's success body (RFC 6749 section 5.1, plus the session token). */
 export interface TokenResponse {
@@ -34,37 +37,41 @@ export interface IssueRequest {
   audience: string;
 }
 
+/** A session token's verdict: its claims, or why it was refused (the caller picks its wire error). */
+export type SessionTokenCheck = { ok: true; claims: SessionTokenClaims } | { ok: false; reason: TokenFailure };
+
 /** Mints and reads this issuer's tokens. Access and session tokens differ in `typ`, audience and keys. */
 export class TokenService {
-  readonly endpoints: { token: string; logout: string; jwks: string };
+  readonly urls: Record<EndpointName, string>;
   private readonly session: SessionTokenConfig;
   private readonly accessKeys: AccessTokenKeys;
 
-  constructor(private readonly options: ResolvedOptions) {
-    const base = options.issuer.replace(/\/+$/, '');
-    this.endpoints = { token: `${base}/anonymous/token`, logout: `${base}/anonymous/logout`, jwks: `${base}/.well-known/jwks.json` };
-    const t = options.tokens;
+  constructor(
+    readonly options: ResolvedTokenOptions,
+    private readonly clock: () => number,
+  ) {
+    this.urls = endpointUrls(options.issuer);
     this.session = {
-      ring: t.sessionKeys,
-      format: t.sessionTokenFormat,
+      ring: options.sessionKeys,
+      format: options.sessionTokenFormat,
       issuer: options.issuer,
-      audience: this.endpoints.token,
-      clockTolerance: t.clockTolerance,
-      maxLength: t.maxTokenLength,
+      audience: this.urls.token,
+      clockTolerance: options.clockTolerance,
+      maxLength: options.maxTokenLength,
     };
-    this.accessKeys = ringKeys(t.accessKeys);
+    this.accessKeys = ringKeys(options.accessKeys);
   }
 
   /** An access token and a session token for an active session; neither outlives the session. */
-  async issue(record: AnonymousSessionRecord, request: IssueRequest): Promise<TokenResponse> {
-    const nowMs = this.options.clock();
-    if (record.state !== 'active' || record.expiresAt <= nowMs) throw new SessionNotActiveError();
+  async issue(record: ActiveRecord, request: IssueRequest): Promise<TokenResponse> {
+    const nowMs = this.clock();
+    if (!isActive(record, nowMs)) throw new SessionNotActiveError();
     const now = Math.floor(nowMs / 1000);
     const sessionEnd = Math.floor(record.absoluteExpiresAt / 1000);
-    const accessEnd = Math.min(now + this.options.tokens.accessTokenLifetime, Math.floor(record.expiresAt / 1000));
+    const accessEnd = Math.min(now + this.options.accessTokenLifetime, Math.floor(record.expiresAt / 1000));
     const metadata = parseMetadata(record.metadata);
     const [accessToken, sessionToken] = await Promise.all([
-      signAccessToken(this.options.tokens.accessKeys, this.options.issuer, {
+      signAccessToken(this.options.accessKeys, this.options.issuer, {
         userId: record.userId,
         sessionId: record.sessionId,
         clientId: request.client.id,
@@ -72,7 +79,7 @@ export class TokenService {
         audience: request.audience,
         now,
         expiresAt: accessEnd,
-        claims: mapClaims(this.options.tokens.claims, record, metadata),
+        claims: mapClaims(this.options.claims, record, metadata),
       }),
       mintSessionToken(
         this.session,
@@ -95,32 +102,33 @@ export class TokenService {
    * Tokens minted by the app itself (a server-rendered page handing tokens to its own script): the client is named,
    * not authenticated; scope and audience are checked against it like the endpoint does.
    */
-  issueFor(record: AnonymousSessionRecord, options: IssueOptions = {}): Promise<TokenResponse> {
-    const t = this.options.tokens;
-    const clientId = options.clientId ?? (t.defaultClient ? DEFAULT_CLIENT_ID : undefined);
-    const client = clientId === undefined ? undefined : t.clients.get(clientId);
+  async issueFor(record: ActiveRecord, options: IssueOptions = {}): Promise<TokenResponse> {
+    const clientId = options.clientId ?? (this.options.defaultClient ? DEFAULT_CLIENT_ID : undefined);
+    const client = clientId === undefined ? undefined : this.options.clients.get(clientId);
     if (!client) {
-      return Promise.reject(new AnonymousSessionError('unknown_client', clientId === undefined ? 'issueTokens() needs a clientId when clients are configured' : `Unknown client "${clientId}"`, { status: 500 }));
+      throw new MisconfiguredError(clientId === undefined ? 'issueTokens() needs a clientId when clients are configured' : `issueTokens(): unknown clientId "${clientId}"`);
     }
-    try {
-      return this.issue(record, { client, ...grantFor(client, options.scope, options.audience) });
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.issue(record, { client, ...grantFor(client, options.scope, options.audience) });
   }
 
   /** Signature and claims only; whether the session is still active is the store's to say. */
-  readSessionToken(token: string): Promise<SessionTokenClaims> {
-    return readSessionToken(this.session, token, this.options.clock());
+  async checkSessionToken(token: string): Promise<SessionTokenCheck> {
+    try {
+      return { ok: true, claims: await readSessionToken(this.session, token, this.clock()) };
+    } catch (err) {
+      if (err instanceof TokenError) return { ok: false, reason: err.reason };
+      throw err;
+    }
   }
 
-  verifyAccessToken(token: string, audience = this.options.audience): Promise<AccessTokenClaims> {
+  /** Every RFC 8725 check pinned (see access-token.ts); throws `TokenError` for a token to refuse. */
+  verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     return verifyAccessToken(this.accessKeys, token, {
       issuer: this.options.issuer,
-      audience,
-      clockTolerance: this.options.tokens.clockTolerance,
-      maxLength: this.options.tokens.maxTokenLength,
-      now: this.options.clock(),
+      audience: this.options.audience,
+      clockTolerance: this.options.clockTolerance,
+      maxLength: this.options.maxTokenLength,
+      now: this.clock(),
     });
   }
 }

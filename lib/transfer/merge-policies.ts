@@ -1,5 +1,5 @@
-import type { JsonValue, Metadata } from '../metadata';
-import { FORBIDDEN_KEYS } from '../metadata';
+import type { JsonValue, Metadata } from '../session/metadata';
+import { FORBIDDEN_KEYS } from '../session/metadata';
 
 /** Merges one top-level metadata key: `user` is the account's value, `guest` the anonymous one. */
 export type MergePolicy = (user: JsonValue | undefined, guest: JsonValue | undefined) => JsonValue | undefined;

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TransferService } from './transfer-service';
 import type { TransferReason } from './types';
-import { AnonymousSessionError } from '../errors';
+import { MisconfiguredError, TransferError } from '../errors';
 
 export interface TransferMiddlewareOptions {
   /**
@@ -21,16 +21,21 @@ export function transferMiddleware(service: TransferService, reason: TransferRea
   if (reason !== 'login' && reason !== 'signup') throw new TypeError('anon.transfer(reason): reason must be "login" or "signup"');
   return async function transferAnonymousSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
     if (!req.user) {
-      return next(new AnonymousSessionError('transfer_misplaced', 'anon.transfer() must come after the login strategy: req.user is not set', { status: 500 }));
+      return next(new MisconfiguredError('anon.transfer() must come after the login strategy: req.user is not set'));
     }
-    const outcome = await service.transfer(req, req.user, reason);
+    let outcome;
+    try {
+      outcome = await service.transfer(req, req.user, reason);
+    } catch (err) {
+      return next(err); // Express 4 does not catch a rejected handler
+    }
     req.anonymousTransfer = outcome;
     if (outcome.status === 'failed' && options.onError === 'fail') {
-      return next(new AnonymousSessionError('transfer_failed', 'The guest data could not be merged; try again', { status: 500, cause: outcome.error }));
+      return next(new TransferError('transfer_failed', 'The guest data could not be merged; try again', outcome.error));
     }
     const conflict = outcome.status === 'conflict' || (outcome.status === 'already_transferred' && !outcome.sameUser);
     if (conflict && options.onConflict === 'fail') {
-      return next(new AnonymousSessionError('transfer_conflict', 'This guest session already belongs to another account', { status: 409 }));
+      return next(new TransferError('transfer_conflict', 'This guest session already belongs to another account'));
     }
     next();
   };

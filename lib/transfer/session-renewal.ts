@@ -1,24 +1,17 @@
 import type { Request } from 'express';
-import { saveSession } from '../session-binding';
-
-const seenSessionIds = new WeakMap<Request, string>();
-
-/** Called by the middleware: the express-session id the request arrived with. */
-export function rememberSessionId(req: Request): void {
-  if (req.sessionID) seenSessionIds.set(req, req.sessionID);
-}
+import type { SessionBinding } from '../session/binding';
 
 /**
  * No fixation: after a transfer the browser's express-session id must be new. Passport 0.6+ `req.login()` already
  * regenerated it; otherwise regenerate here, carrying the session's data (the login) over.
  */
-export async function renewSessionId(req: Request): Promise<void> {
-  if (!req.session || req.sessionID !== seenSessionIds.get(req)) return;
+export async function renewSessionId(req: Request, binding: SessionBinding): Promise<void> {
+  if (!req.session || !binding.stillArrivalId(req)) return;
   const data = { ...(req.session as unknown as Record<string, unknown>) };
   delete data.cookie;
   await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(err) : resolve())));
   Object.assign(req.session, data);
-  await saveSession(req);
+  await binding.save(req);
 }
 
 /** Passport sessions in use: store the merged user in the login session too (keeping the session's other data). */

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { TokenService } from '../tokens/token-service';
 import type { AnonymousStore } from '../store/types';
-import { TokenError } from '../tokens/token-error';
 
 /** Where a login request's guest comes from; never a raw anonymous id supplied by the client. */
 export type SessionSource = 'ticket' | 'session_token' | 'cookie';
@@ -36,12 +35,8 @@ export async function findGuest(
   }
   const token = param(req, SESSION_TOKEN_PARAM) ?? req.get(SESSION_TOKEN_HEADER);
   if (token !== undefined) {
-    try {
-      return { sessionId: (await tokens.readSessionToken(token)).session_id, source: 'session_token' };
-    } catch (err) {
-      if (err instanceof TokenError) return undefined;
-      throw err;
-    }
+    const check = await tokens.checkSessionToken(token);
+    return check.ok ? { sessionId: check.claims.session_id, source: 'session_token' } : undefined;
   }
   if (req.anonymous?.persisted) return { sessionId: req.anonymous.sessionId, source: 'cookie' };
   return undefined;

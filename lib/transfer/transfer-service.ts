@@ -1,23 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Request } from 'express';
-import type { SessionService } from '../session-service';
 import type { TokenService } from '../tokens/token-service';
-import type { AnonymousSessionRecord } from '../session-record';
-import type { TransferLink } from '../store/types';
-import type { AnonymousSnapshot, OnTransfer, TransferEvent, TransferOutcome, TransferPreview, TransferReason } from './types';
-import { parseMetadata } from '../metadata';
-import { unbind } from '../session-binding';
-import { AnonymousSessionError } from '../errors';
+import type { ActiveRecord } from '../session/record';
+import type { SessionBinding } from '../session/binding';
+import type { AnonymousStore, TransferLink } from '../store/types';
+import type { ResolvedTransferOptions } from './options';
+import type { AnonymousSnapshot, TransferEvent, TransferOutcome, TransferPreview, TransferReason } from './types';
+import { parseMetadata } from '../session/metadata';
+import { isActive } from '../session/record';
+import { MisconfiguredError } from '../errors';
 import { findGuest, ticketId } from './source';
 import { relogin, renewSessionId } from './session-renewal';
 
-export interface ResolvedTransferOptions {
-  onTransfer: OnTransfer | undefined;
-  lease: number;
-  linkRetention: number;
-  ticketLifetime: number;
-  getUserId: (user: Express.User) => string;
+/** What the transfer needs from the rest of the library. */
+export interface TransferDependencies {
+  store: AnonymousStore;
+  tokens: TokenService;
+  binding: SessionBinding;
+  clock: () => number;
 }
 
 const SAME_USER_WAIT_MS = 2000;
@@ -26,24 +27,29 @@ const SAME_USER_WAIT_MS = 2000;
 export class TransferService {
   readonly events = new EventEmitter();
 
+  private readonly store: AnonymousStore;
+  private readonly now: () => number;
+
   constructor(
-    private readonly sessions: SessionService,
-    private readonly tokens: TokenService,
+    private readonly deps: TransferDependencies,
     private readonly options: ResolvedTransferOptions,
-  ) {}
+  ) {
+    this.store = deps.store;
+    this.now = deps.clock;
+  }
 
   async transfer(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
     const userId = this.userIdOf(user);
-    const store = this.sessions.store;
-    const guest = await findGuest(req, this.tokens, store, this.sessions.now());
+    const store = this.store;
+    const guest = await findGuest(req, this.deps.tokens, store, this.now());
     if (!guest) return { status: 'no_session' };
     const token = randomUUID();
     // A concurrent attempt by the same user is waited for briefly; a stuck one (a crash, a lost reply) is not: its
     // lease lapses and the next login transfers the guest, so the request is not held for the whole lease.
-    const deadline = this.sessions.now() + Math.min(this.options.lease * 1000, SAME_USER_WAIT_MS);
+    const deadline = this.now() + Math.min(this.options.lease * 1000, SAME_USER_WAIT_MS);
 
     for (;;) {
-      const now = this.sessions.now();
+      const now = this.now();
       const claim = await store.claim(guest.sessionId, { token, userId, leaseUntil: now + this.options.lease * 1000, now });
       if (claim.status === 'missing' || claim.status === 'revoked') return { status: 'no_session' };
       if (claim.status === 'transferred') {
@@ -52,7 +58,7 @@ export class TransferService {
       if (claim.status === 'pending') {
         if (claim.userId !== userId) return this.emitted(reason, guest.sessionId, undefined, userId, { status: 'conflict', userId: claim.userId });
         // The same user logging in twice at once: wait for the other attempt rather than merge twice.
-        if (this.sessions.now() > deadline) return { status: 'conflict', userId: claim.userId };
+        if (this.now() > deadline) return { status: 'conflict', userId: claim.userId };
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }
@@ -60,29 +66,30 @@ export class TransferService {
     }
   }
 
-  private async merge(req: Request, user: Express.User, userId: string, reason: TransferReason, record: AnonymousSessionRecord, token: string): Promise<TransferOutcome> {
-    const store = this.sessions.store;
+  private async merge(req: Request, user: Express.User, userId: string, reason: TransferReason, record: ActiveRecord, token: string): Promise<TransferOutcome> {
+    const store = this.store;
     const anonymous = snapshot(record);
     let merged: Express.User;
     try {
       merged = this.options.onTransfer ? await this.options.onTransfer({ anonymous, user, reason, req }) : user;
-      if (merged === undefined || merged === null) throw new AnonymousSessionError('transfer_invalid', 'onTransfer must return the merged user');
+      if (merged === undefined || merged === null) throw new MisconfiguredError('onTransfer must return the merged user');
     } catch (error) {
       await store.releaseClaim(record.sessionId, token);
       return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'failed', error });
     }
-    const at = this.sessions.now();
+    const at = this.now();
     if (!(await store.completeClaim(record.sessionId, token, at))) {
       // The lease lapsed and another login took over: report, do not claim success twice.
       const again = await store.get(record.sessionId);
-      return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'conflict', userId: again?.transferredTo ?? 'unknown' });
+      const winner = again?.state === 'transferred' ? again.transferredTo : userId;
+      return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'conflict', userId: winner });
     }
     const link: TransferLink = { anonymousUserId: record.userId, sessionId: record.sessionId, userId, at };
     await store.saveTransferLink(link, at + this.options.linkRetention * 1000);
 
     req.user = merged;
-    if (req.anonymous?.sessionId === record.sessionId) unbind(req, this.sessions.options.sessionKey);
-    await renewSessionId(req);
+    if (req.anonymous?.sessionId === record.sessionId) this.deps.binding.unbind(req);
+    await renewSessionId(req, this.deps.binding);
     await relogin(req, merged);
     return this.emitted(reason, record.sessionId, record.userId, userId, { status: 'merged', user: merged, anonymous });
   }
@@ -90,31 +97,31 @@ export class TransferService {
   /** What a transfer would merge, changing nothing (a ticket is not spent). */
   async preview(req: Request, user: Express.User): Promise<TransferPreview> {
     const userId = this.userIdOf(user);
-    const guest = await findGuest(req, this.tokens, this.sessions.store, this.sessions.now(), true);
+    const guest = await findGuest(req, this.deps.tokens, this.store, this.now(), true);
     if (!guest) return { status: 'no_session' };
-    const record = await this.sessions.store.get(guest.sessionId);
-    if (!record || record.expiresAt <= this.sessions.now() || record.state === 'revoked') return { status: 'no_session' };
-    if (record.state === 'transferred') {
-      return { status: 'already_transferred', userId: record.transferredTo ?? '', at: record.transferredAt ?? 0, sameUser: record.transferredTo === userId };
+    const record = await this.store.get(guest.sessionId);
+    if (record?.state === 'transferred' && record.expiresAt > this.now()) {
+      return { status: 'already_transferred', userId: record.transferredTo, at: record.transferredAt, sameUser: record.transferredTo === userId };
     }
+    if (!isActive(record, this.now())) return { status: 'no_session' };
     return { status: 'ready', anonymous: snapshot(record) };
   }
 
   findTransfer(anonymousUserId: string): Promise<TransferLink | undefined> {
-    return this.sessions.store.getTransferLink(anonymousUserId);
+    return this.store.getTransferLink(anonymousUserId);
   }
 
   /** A single-use ticket naming `sessionId`, for logins that pass through a redirect. */
   async mintTicket(sessionId: string): Promise<{ ticket: string; expiresIn: number }> {
     const ticket = randomBytes(32).toString('base64url');
-    await this.sessions.store.putTicket(ticketId(ticket), sessionId, this.sessions.now() + this.options.ticketLifetime * 1000);
+    await this.store.putTicket(ticketId(ticket), sessionId, this.now() + this.options.ticketLifetime * 1000);
     return { ticket, expiresIn: this.options.ticketLifetime };
   }
 
   private userIdOf(user: Express.User): string {
     const id = this.options.getUserId(user);
     if ((typeof id !== 'string' || id.length === 0) && typeof id !== 'number') {
-      throw new AnonymousSessionError('transfer_invalid', 'The authenticated user has no id (set transfer.getUserId)');
+      throw new MisconfiguredError('the authenticated user has no id: set transfer.getUserId');
     }
     return String(id);
   }
@@ -128,7 +135,7 @@ export class TransferService {
   }
 }
 
-function snapshot(record: AnonymousSessionRecord): AnonymousSnapshot {
+function snapshot(record: ActiveRecord): AnonymousSnapshot {
   return {
     userId: record.userId,
     sessionId: record.sessionId,

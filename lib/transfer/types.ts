@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Metadata } from '../metadata';
+import type { Metadata } from '../session/metadata';
 
 export type TransferReason = 'login' | 'signup';
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import fc from 'fast-check';
 import { MemoryStore } from '../../lib';
-import { serializeMetadata } from '../../lib/metadata';
+import { serializeMetadata } from '../../lib/session/metadata';
 import { buildApp } from '../support/app';
 
 const PARAMS = ['client_id', 'client_secret', 'audience', 'scope', 'metadata', 'user_id', 'session_token', 'requested_token_type', '__proto__', 'constructor'];

@@ -11,15 +11,16 @@ import { ISSUER, AUDIENCE, buildApp } from '../support/app';
 import { ACCESS_KEY, TEST_KEYS } from '../support/keys';
 import { runStrategy } from '../support/strategy';
 import { shouldBeOAuthError } from '../support/oauth';
+import { internals, issueDirect } from '../support/internals';
 
 /** RFC 8725 (JWT BCP), one test per attack. */
 const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS });
-const kid = anon.options.tokens.accessKeys.current.kid;
+const kid = internals(anon).tokens.options.accessKeys.current.kid;
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 async function validClaims() {
   const record = await anon.createSession();
-  const t = await anon.tokens.issue(record, { client: anon.options.tokens.clients.get('default')!, scope: '', audience: AUDIENCE });
+  const t = await issueDirect(anon, record, '', AUDIENCE);
   return { token: t.access_token, payload: JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()) };
 }
 
@@ -58,9 +59,9 @@ describe('RFC 8725 on access tokens', () => {
   it('3.1 with RSA keys configured, HS256 made with the RSA public key (PEM, DER, JWK) is refused', async () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const rsaAnon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: { ...TEST_KEYS, accessToken: rsa.privateKey } });
-    const rsaKid = rsaAnon.options.tokens.accessKeys.current.kid;
+    const rsaKid = internals(rsaAnon).tokens.options.accessKeys.current.kid;
     const record = await rsaAnon.createSession();
-    const genuine = (await rsaAnon.tokens.issue(record, { client: rsaAnon.options.tokens.clients.get('default')!, scope: '', audience: AUDIENCE })).access_token;
+    const genuine = (await issueDirect(rsaAnon, record, '', AUDIENCE)).access_token;
     expect((await runStrategy(rsaAnon.strategy(), { headers: { authorization: `Bearer ${genuine}` } })).kind).toBe('success');
     const payload = genuine.split('.')[1];
     for (const secret of [rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString(), rsa.publicKey.export({ format: 'pem', type: 'pkcs1' }).toString(), rsa.publicKey.export({ format: 'der', type: 'spki' }), JSON.stringify(rsa.publicKey.export({ format: 'jwk' }))]) {
@@ -135,7 +136,7 @@ describe('RFC 8725 on access tokens', () => {
   it('an oversized token is refused before any parsing or crypto', async () => {
     const { token } = await validClaims();
     const huge = `${token.split('.')[0]}.${'A'.repeat(1_000_000)}.${token.split('.')[2]}`;
-    const keys = ringKeys(anon.options.tokens.accessKeys);
+    const keys = ringKeys(internals(anon).tokens.options.accessKeys);
     const options = { issuer: ISSUER, audience: [AUDIENCE], clockTolerance: 5, maxLength: 16384, now: Date.now() };
     await expect(verifyAccessToken(keys, huge, options)).rejects.toEqual(new TokenError('malformed', 'The token is too long'));
     await refusedAsBearer(huge);
@@ -152,7 +153,7 @@ describe('RFC 8725 on JWE session tokens (dir + A256GCM only)', () => {
     good = (await request(app).post('/anonymous/token').send({})).body.session_token;
   });
   const renew = (session_token: string) => request(app).post('/anonymous/token').send({ session_token });
-  const skid = () => jweAnon.options.tokens.sessionKeys.current.kid;
+  const skid = () => internals(jweAnon).tokens.options.sessionKeys.current.kid;
   const claims = () => ({ iss: ISSUER, aud: `${ISSUER}/anonymous/token`, user_id: 'anon|x', session_id: 's', client_id: 'default', created_at: 1, metadata: {}, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 });
 
   it('accepts the genuine token', async () => {
@@ -181,7 +182,7 @@ describe('RFC 8725 on JWE session tokens (dir + A256GCM only)', () => {
   it('refuses compressed payloads (zip), even when everything else is genuine', async () => {
     const genuine = JSON.parse(Buffer.from(good.split('.')[0], 'base64url').toString());
     expect(genuine.zip).toBeUndefined();
-    const real = await jweAnon.service.create({});
+    const real = await internals(jweAnon).sessions.create({});
     const token = await new CompactEncrypt(Buffer.from(JSON.stringify({ ...claims(), user_id: real.userId, session_id: real.sessionId })))
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', zip: 'DEF', typ: 'anon-session+jwt', kid: skid() } as never)
       .encrypt(secret)

@@ -53,16 +53,16 @@ describe('a reply lost after Redis executed the command', () => {
   it('a guest creation retried with its Idempotency-Key gives one guest', async () => {
     const { app } = buildApp({ store: new RedisStore({ client, timeout: 500, prefix: 'idem:' }), rateLimit: false }, undefined, (a, anon) => a.use(anon.router()));
     proxy.loseReplyOf(scripts.CREATE.sha1);
-    const lost = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({ metadata: { cart: ['tea'] } });
+    const lost = await request(app).post('/anonymous/token').set('Idempotency-Key', '9b2f6c1e-0d4a-4c8e-9f7a-3e5b1d2c4a60').send({ metadata: { cart: ['tea'] } });
     expect(lost.status).toBe(503);
-    const retried = await until200(() => request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({ metadata: { cart: ['tea'] } }));
-    const again = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-42').send({}).expect(200);
+    const retried = await until200(() => request(app).post('/anonymous/token').set('Idempotency-Key', '9b2f6c1e-0d4a-4c8e-9f7a-3e5b1d2c4a60').send({ metadata: { cart: ['tea'] } }));
+    const again = await request(app).post('/anonymous/token').set('Idempotency-Key', '9b2f6c1e-0d4a-4c8e-9f7a-3e5b1d2c4a60').send({}).expect(200);
     const sub = (t: string) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()).sub;
     expect(sub(again.body.access_token)).toBe(sub(retried.body.access_token));
     const direct = await connectRedis(redis.url);
     expect(await direct.keys('idem:s:*')).toHaveLength(1);
     direct.destroy();
-    const other = await request(app).post('/anonymous/token').set('Idempotency-Key', 'install-43').send({}).expect(200);
+    const other = await request(app).post('/anonymous/token').set('Idempotency-Key', '1e7d3a9c-5b2f-4e6d-8a0c-7f9b2d4e6a13').send({}).expect(200);
     expect(sub(other.body.access_token)).not.toBe(sub(retried.body.access_token));
   });
 

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { anonymousSessions } from '../../lib';
-import { thumbprint } from '../../lib/keys';
+import { thumbprint } from '../../lib/tokens/keys';
 import { buildApp, ISSUER, AUDIENCE } from '../support/app';
 import { SESSION_SECRET, TEST_KEYS } from '../support/keys';
 

@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 import { describeStoreContract } from './store-contract';
 import { frozenClock } from '../support/app';
 

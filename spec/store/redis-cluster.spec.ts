@@ -1,6 +1,6 @@
 import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 import { describeStoreContract } from './store-contract';
 import { startCluster, type LocalCluster } from '../support/redis-cluster';
 import { uniquePrefix } from '../support/redis';

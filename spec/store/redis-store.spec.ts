@@ -1,6 +1,6 @@
 import type { RedisClientType } from 'redis';
 import { RedisStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 import { describeStoreContract } from './store-contract';
 import { connectRedis, uniquePrefix } from '../support/redis';
 

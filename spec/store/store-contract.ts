@@ -1,5 +1,5 @@
 import type { AnonymousStore } from '../../lib';
-import { newRecord } from '../../lib/session-record';
+import { newRecord } from '../../lib/session/record';
 
 const LIFETIMES = { idle: 3600, absolute: 86400 };
 

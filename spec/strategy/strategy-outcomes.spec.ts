@@ -4,11 +4,11 @@ import { anonymousSessions, AnonymousStrategy, MemoryStore, StoreUnavailableErro
 import { ISSUER, AUDIENCE, frozenClock } from '../support/app';
 import { ACCESS_KEY, TEST_KEYS } from '../support/keys';
 import { fakeResponse, runStrategy, WELL_FORMED_CHALLENGE } from '../support/strategy';
+import { internals, issueDirect } from '../support/internals';
 
 async function tokensFor(anon: AnonymousSessions, scope = '') {
   const record = await anon.createSession();
-  const client = anon.options.tokens.clients.get('default')!;
-  return { record, ...(await anon.tokens.issue(record, { client, scope, audience: AUDIENCE })) };
+  return { record, ...(await issueDirect(anon, record, scope, AUDIENCE)) };
 }
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -64,7 +64,7 @@ describe('AnonymousStrategy outcomes (no server)', () => {
     it('a token from another issuer or for another audience, signed with the right key', async () => {
       for (const [iss, aud] of [['https://evil.test', AUDIENCE], [ISSUER, 'https://other-api.test']]) {
         const token = await new SignJWT({ client_id: 'default', scope: '', sid: 's', anonymous: true })
-          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: anon.options.tokens.accessKeys.current.kid })
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: internals(anon).tokens.options.accessKeys.current.kid })
           .setIssuer(iss).setAudience(aud).setSubject('anon|x').setIssuedAt().setExpirationTime('5m').setJti('j')
           .sign(ACCESS_KEY.privateKey);
         await invalid(token);
@@ -73,7 +73,7 @@ describe('AnonymousStrategy outcomes (no server)', () => {
 
     it('a JWT without typ at+jwt, signed with the right key', async () => {
       const token = await new SignJWT({ client_id: 'default', scope: '', sid: 's', anonymous: true })
-        .setProtectedHeader({ alg: 'ES256', kid: anon.options.tokens.accessKeys.current.kid })
+        .setProtectedHeader({ alg: 'ES256', kid: internals(anon).tokens.options.accessKeys.current.kid })
         .setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('anon|x').setIssuedAt().setExpirationTime('5m').setJti('j')
         .sign(ACCESS_KEY.privateKey);
       await invalid(token);
@@ -100,7 +100,7 @@ describe('AnonymousStrategy outcomes (no server)', () => {
         Buffer.from(JSON.stringify(pub.export({ format: 'jwk' }))).toString('base64url'),
       ];
       for (const secret of encodings) {
-        const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid: anon.options.tokens.accessKeys.current.kid })).toString('base64url');
+        const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', kid: internals(anon).tokens.options.accessKeys.current.kid })).toString('base64url');
         const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
         await invalid(`${header}.${payload}.${sig}`);
       }
@@ -110,7 +110,7 @@ describe('AnonymousStrategy outcomes (no server)', () => {
       const t = await tokensFor(anon);
       const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
       const token = await new SignJWT(JSON.parse(Buffer.from(t.access_token.split('.')[1], 'base64url').toString()))
-        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: anon.options.tokens.accessKeys.current.kid })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: internals(anon).tokens.options.accessKeys.current.kid })
         .sign(other);
       await invalid(token);
     });

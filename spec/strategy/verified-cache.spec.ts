@@ -3,13 +3,14 @@ import { anonymousSessions } from '../../lib';
 import { ISSUER, AUDIENCE, frozenClock } from '../support/app';
 import { TEST_KEYS } from '../support/keys';
 import { runStrategy } from '../support/strategy';
+import { issueDirect } from '../support/internals';
 
 describe('verified-token cache', () => {
   const clock = frozenClock(Date.now());
   const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, clock: clock.now });
   async function token(): Promise<string> {
     const record = await anon.createSession();
-    return (await anon.tokens.issue(record, { client: anon.options.tokens.clients.get('default')!, scope: '', audience: AUDIENCE })).access_token;
+    return (await issueDirect(anon, record, '', AUDIENCE)).access_token;
   }
   const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
   afterEach(() => jest.restoreAllMocks());
@@ -52,7 +53,7 @@ describe('verified-token cache', () => {
   it('with checkRevocation, a cached token of a revoked session is refused at once', async () => {
     const strategy = anon.strategy({ checkRevocation: true });
     const record = await anon.createSession();
-    const t = (await anon.tokens.issue(record, { client: anon.options.tokens.clients.get('default')!, scope: '', audience: AUDIENCE })).access_token;
+    const t = (await issueDirect(anon, record, '', AUDIENCE)).access_token;
     expect((await runStrategy(strategy, bearer(t))).kind).toBe('success');
     await anon.revokeSession(record.sessionId);
     expect(await runStrategy(strategy, bearer(t))).toMatchObject({ kind: 'fail', status: 401 });

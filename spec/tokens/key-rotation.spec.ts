@@ -4,6 +4,7 @@ import { MemoryStore } from '../../lib';
 import { buildApp } from '../support/app';
 import { decode, shouldBeTokenResponse } from '../support/oauth';
 import { runStrategy } from '../support/strategy';
+import { internals } from '../support/internals';
 
 const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 const secret = () => randomBytes(32).toString('base64url');
@@ -22,8 +23,8 @@ describe('key rotation: the first key signs, all keys verify', () => {
     // the old session token renews, and what comes back is signed with the new keys
     const renewed = await request(after.app).post('/anonymous/token').send({ session_token: issued.session_token });
     shouldBeTokenResponse(renewed);
-    expect(decode(renewed.body.access_token).header.kid).toBe(after.anon.options.tokens.accessKeys.current.kid);
-    expect(decode(renewed.body.session_token).header.kid).toBe(after.anon.options.tokens.sessionKeys.current.kid);
+    expect(decode(renewed.body.access_token).header.kid).toBe(internals(after.anon).tokens.options.accessKeys.current.kid);
+    expect(decode(renewed.body.session_token).header.kid).toBe(internals(after.anon).tokens.options.sessionKeys.current.kid);
     expect(decode(renewed.body.access_token).header.kid).not.toBe(decode(issued.access_token).header.kid);
 
     // once the old key is dropped, its tokens stop verifying

@@ -4,6 +4,7 @@ import { memoryUsers, transferApp, type ShopUser } from '../support/transfer-app
 import { frozenClock } from '../support/app';
 import { shouldBeOAuthError } from '../support/oauth';
 import { runStrategy } from '../support/strategy';
+import { internals } from '../support/internals';
 
 const alice = (): ShopUser => ({ id: 'alice', name: 'Alice', data: { cart: [{ sku: 'tea', quantity: 1 }], consents: { email: false } } });
 const cookieOf = (res: request.Response) => ((res.headers['set-cookie'] as unknown as string[] | undefined) ?? [])[0]?.split(';')[0];
@@ -26,7 +27,7 @@ describe('transfer at login (cookie path, passport 0.7 defaults)', () => {
     expect(res.body.transfer).toEqual({ status: 'merged', anonymousUserId: guest.id });
     expect(res.body.user.data.cart).toEqual([{ sku: 'tea', quantity: 3 }, { sku: 'mug', quantity: 1 }]);
     expect((await agent.get('/me')).body.user.data.cart).toEqual([{ sku: 'tea', quantity: 3 }, { sku: 'mug', quantity: 1 }]);
-    expect((await anon.store.get(guest.sessionId))?.state).toBe('transferred');
+    expect((await internals(anon).store.get(guest.sessionId))?.state).toBe('transferred');
     expect(await anon.findTransfer(guest.id)).toEqual({ anonymousUserId: guest.id, sessionId: guest.sessionId, userId: 'alice', at: expect.any(Number) });
   });
 
@@ -108,7 +109,7 @@ describe('which guest transfers', () => {
     const victim = await anon.createSession({ metadata: { cart: [{ sku: 'x', quantity: 1 }] } });
     const res = await request(app).post('/login').send({ username: 'alice', anonymous_user_id: victim.userId, session_id: victim.sessionId, anonymous_session_token: victim.sessionId });
     expect(res.body.transfer).toEqual({ status: 'no_session' });
-    expect((await anon.store.get(victim.sessionId))?.state).toBe('active');
+    expect((await internals(anon).store.get(victim.sessionId))?.state).toBe('active');
   });
 });
 
@@ -124,7 +125,7 @@ describe('nothing lost', () => {
     const first = await request(app).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token }).expect(200);
     expect(first.body.transfer).toEqual({ status: 'failed', error: 'Error: user db timeout' });
     const sid = JSON.parse(Buffer.from(tokens.session_token.split('.')[1], 'base64url').toString()).session_id;
-    expect(await anon.store.get(sid)).toMatchObject({ state: 'active', metadata: '{"cart":[{"sku":"pen","quantity":2}]}' });
+    expect(await internals(anon).store.get(sid)).toMatchObject({ state: 'active', metadata: '{"cart":[{"sku":"pen","quantity":2}]}' });
     // the guest still works and can still be changed
     await anon.updateSession(sid, { note: 'still here' });
 

@@ -1,4 +1,4 @@
-import { MetadataError } from './errors';
+import { MetadataError } from '../errors';
 
 /** A JSON value, as stored in anonymous session metadata. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

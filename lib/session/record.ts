@@ -3,11 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 /** `active`, or ended: `transferred` to a real user at login/sign-up, or `revoked` (logout, admin). */
 export type SessionState = 'active' | 'transferred' | 'revoked';
 
-/**
- * The server-side anonymous session: the single source of truth. Times are epoch milliseconds.
- * `metadata` is kept serialized so stores copy one string instead of deep-cloning objects.
- */
-export interface AnonymousSessionRecord {
+/** What every anonymous session record holds. Times are epoch milliseconds. */
+interface RecordBase {
   sessionId: string;
   userId: string;
   createdAt: number;
@@ -16,16 +13,30 @@ export interface AnonymousSessionRecord {
   expiresAt: number;
   /** When the session ends whatever happens: `createdAt + absolute lifetime`. */
   absoluteExpiresAt: number;
-  /** Metadata JSON, already checked against the limits. */
+  /** Metadata JSON, already checked against the limits (kept serialized: stores copy one string). */
   metadata: string;
-  state: SessionState;
   /** Incremented by every metadata update; the basis of optimistic concurrency. */
   version: number;
-  /** The real user this session was transferred to, and when. */
-  transferredTo?: string;
-  transferredAt?: number;
-  revokedAt?: number;
 }
+
+export interface ActiveRecord extends RecordBase {
+  state: 'active';
+}
+
+export interface TransferredRecord extends RecordBase {
+  state: 'transferred';
+  /** The real user the guest went to, and when. */
+  transferredTo: string;
+  transferredAt: number;
+}
+
+export interface RevokedRecord extends RecordBase {
+  state: 'revoked';
+  revokedAt: number;
+}
+
+/** The server-side anonymous session: the single source of truth. */
+export type AnonymousSessionRecord = ActiveRecord | TransferredRecord | RevokedRecord;
 
 export interface Lifetimes {
   /** Idle timeout in seconds. */
@@ -43,12 +54,7 @@ export function newUserId(prefix: string): string {
   return `${prefix}${randomUUID()}`;
 }
 
-export function newRecord(input: {
-  userId: string;
-  metadata: string;
-  now: number;
-  lifetimes: Lifetimes;
-}): AnonymousSessionRecord {
+export function newRecord(input: { userId: string; metadata: string; now: number; lifetimes: Lifetimes }): ActiveRecord {
   const absoluteExpiresAt = input.now + input.lifetimes.absolute * 1000;
   return {
     sessionId: newSessionId(),
@@ -68,6 +74,12 @@ export function slidingExpiry(record: AnonymousSessionRecord, now: number, lifet
   return Math.min(now + lifetimes.idle * 1000, record.absoluteExpiresAt);
 }
 
-export function isUsable(record: AnonymousSessionRecord, now: number): boolean {
-  return record.state === 'active' && record.expiresAt > now;
+/** The one answer to "may this session act now": active and not expired. */
+export function isActive(record: AnonymousSessionRecord | undefined, now: number): record is ActiveRecord {
+  return record !== undefined && record.state === 'active' && record.expiresAt > now;
+}
+
+/** Whether the record is past its expiry (whatever its state): stores drop it, readers treat it as unknown. */
+export function isExpired(record: AnonymousSessionRecord, now: number): boolean {
+  return record.expiresAt <= now;
 }

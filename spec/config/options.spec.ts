@@ -1,7 +1,8 @@
-import { anonymousSessions, type AnonymousSessionsOptions } from '../lib';
-import { shouldRefuseOption } from './support/config';
+import { anonymousSessions, type AnonymousSessionsOptions } from '../../lib';
+import { shouldRefuseOption } from '../support/config';
 
-import { TEST_KEYS } from './support/keys';
+import { TEST_KEYS } from '../support/keys';
+import { internals } from '../support/internals';
 
 const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test', keys: TEST_KEYS };
 
@@ -34,9 +35,9 @@ describe('options are validated once, at construction, naming the option', () =>
   });
 
   it('applies documented defaults', () => {
-    const anon = anonymousSessions(base);
-    expect(anon.options).toMatchObject({
-      audience: ['https://api.shop.test'],
+    const { sessions, tokens } = internals(anonymousSessions(base));
+    expect(tokens.options).toMatchObject({ audience: ['https://api.shop.test'], accessTokenLifetime: 900, clockTolerance: 5 });
+    expect(sessions.options).toMatchObject({
       idPrefix: 'anon|',
       lifetimes: { idle: 7 * 86400, absolute: 30 * 86400, touchInterval: 60 },
       limits: { metadataBytes: 4096, metadataDepth: 5, metadataKeys: 100, updateAttempts: 10 },

@@ -1,9 +1,9 @@
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { anonymousSessions, MemoryStore } from '../lib';
-import { AUDIENCE, ISSUER, buildApp, frozenClock } from './support/app';
-import { TEST_KEYS } from './support/keys';
+import { anonymousSessions, MemoryStore } from '../../lib';
+import { AUDIENCE, ISSUER, buildApp, frozenClock } from '../support/app';
+import { TEST_KEYS } from '../support/keys';
 
 function shouldSetCookie(res: request.Response): string {
   const cookie = res.headers['set-cookie'] as unknown as string[] | undefined;

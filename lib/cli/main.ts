@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { keygen } from './keygen';
-import type { AsymmetricAlgorithm } from './keys';
+import type { AsymmetricAlgorithm } from '../tokens/keys';
 
 const USAGE = `Usage: express-anonymous-session keygen [--alg ES256|EdDSA|RS256|PS256] [--jwe]
 

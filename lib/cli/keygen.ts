@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { AsymmetricAlgorithm, KeysOption } from './keys';
-import { thumbprint } from './keys';
+import type { AsymmetricAlgorithm, KeysOption } from '../tokens/keys';
+import { thumbprint } from '../tokens/keys';
 
 export interface KeygenOptions {
   /** Access-token algorithm. Default ES256. */

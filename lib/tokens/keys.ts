@@ -1,6 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, randomBytes, KeyObject, type JsonWebKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import { ConfigurationError } from './errors';
+import { ConfigurationError } from '../errors';
 
 /** A private signing key: a private JWK, a PKCS#8 PEM string, `{ pem, alg }`, or a Node `KeyObject`. */
 export type PrivateKeyInput = JWK | string | { pem: string; alg?: AsymmetricAlgorithm } | KeyObject;
@@ -97,7 +97,7 @@ function asymmetric(input: PrivateKeyInput, option: string): ResolvedKey {
     const jwk = input as JWK;
     if (jwk.kty === 'oct') throw new ConfigurationError(option, 'access tokens need an asymmetric key, not a shared secret');
     if (jwk.d === undefined) throw new ConfigurationError(option, 'is a public JWK; a private key is needed to sign');
-    return fromKeyObject(privateKey(() => createPrivateKey({ key: jwk as never, format: 'jwk' }), option), jwk.alg as AsymmetricAlgorithm | undefined, option);
+    return fromKeyObject(privateKey(() => createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }), option), jwk.alg as AsymmetricAlgorithm | undefined, option);
   }
   throw new ConfigurationError(option, 'must be a private JWK, a PKCS#8 PEM string, { pem, alg } or a KeyObject');
 }

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { RedisStore, type AnonymousSessions } from '../../lib';
-import { clientKey } from '../../lib/rate-limit';
+import { clientKey } from '../../lib/session/creation-limit';
 import { buildApp } from '../support/app';
 import { uniquePrefix } from '../support/redis';
 import { useRedisClient } from '../support/redis-client';

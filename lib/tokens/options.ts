@@ -1,9 +1,9 @@
 import type { KeyRing, KeysOption } from './keys';
-import type { CompiledClaim, ClaimMapping } from './tokens/claims-mapping';
+import type { CompiledClaim, ClaimMapping } from './claims-mapping';
 import { resolveAccessKeys, resolveSessionKeys } from './keys';
-import { compileClaims } from './tokens/claims-mapping';
-import { ConfigurationError } from './errors';
-import { SCOPE_TOKEN, nonEmptyString, positiveInteger } from './validate';
+import { compileClaims } from './claims-mapping';
+import { ConfigurationError } from '../errors';
+import { SCOPE_TOKEN, integerInRange, nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 
 /** An OAuth client of the token endpoint. */
 export interface ClientConfig {
@@ -29,16 +29,12 @@ export interface ResolvedClient {
   allowUserIds: boolean;
 }
 
-export interface RateLimitOption {
-  /** Sessions one client IP (IPv6: one prefix) may create per `duration`. Default 30. */
-  points?: number;
-  /** Window in seconds. Default 60. */
-  duration?: number;
-  /** IPv6 addresses are grouped by this prefix length, since one subscriber gets a whole prefix. Default 56. */
-  ipv6Prefix?: number;
-}
-
+/** Options of the tokens: who issues them, for whom, with which keys and claims. */
 export interface TokenOptions {
+  /** Issuer identifier (`iss`) of every token: an absolute URL. Required. */
+  issuer: string;
+  /** Default audience (`aud`) of access tokens: the API(s) they are for. Required. */
+  audience: string | string[];
   keys?: KeysOption;
   /** OAuth clients. Default: one public client `default` (the embedded default needs no set-up). */
   clients?: ClientConfig[];
@@ -50,13 +46,13 @@ export interface TokenOptions {
   clockTolerance?: number;
   /** Session attributes copied into access tokens. At most 20. */
   claims?: ClaimMapping[];
-  /** Creation rate limit per client IP, counted in the store (Redis: across processes). `false` turns it off. */
-  rateLimit?: RateLimitOption | false;
   /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 16384. */
   maxTokenLength?: number;
 }
 
 export interface ResolvedTokenOptions {
+  issuer: string;
+  audience: string[];
   accessKeys: KeyRing;
   sessionKeys: KeyRing;
   sessionTokenFormat: 'jws' | 'jwe';
@@ -67,57 +63,83 @@ export interface ResolvedTokenOptions {
   accessTokenLifetime: number;
   clockTolerance: number;
   claims: CompiledClaim[];
-  rateLimit: Required<RateLimitOption> | false;
   maxTokenLength: number;
 }
 
+export const TOKEN_OPTION_NAMES = ['issuer', 'audience', 'keys', 'clients', 'scopes', 'accessTokenLifetime', 'clockTolerance', 'claims', 'maxTokenLength'] as const;
+
 export const DEFAULT_CLIENT_ID = 'default';
 
-export function resolveTokenOptions(options: TokenOptions, audience: string[]): ResolvedTokenOptions {
-  const format = options.keys?.sessionTokenFormat ?? 'jws';
+export function resolveTokenOptions(options: TokenOptions): ResolvedTokenOptions {
+  const resolvedIssuer = issuer(options.issuer);
+  const resolvedAudience = audience(options.audience);
+  const keys = optionsObject(options.keys, 'keys', ['accessToken', 'sessionToken', 'sessionTokenFormat']);
+  const format = keys.sessionTokenFormat ?? 'jws';
   if (format !== 'jws' && format !== 'jwe') throw new ConfigurationError('keys.sessionTokenFormat', 'must be "jws" or "jwe"');
-  const scopes = (options.scopes ?? []).map((s, i) => scope(s, `scopes[${i}]`));
+  const scopes = list(options.scopes, 'scopes').map((s, i) => scope(s, `scopes[${i}]`));
   const accessTokenLifetime = positiveInteger(options.accessTokenLifetime ?? 900, 'accessTokenLifetime');
   if (accessTokenLifetime > 3600) throw new ConfigurationError('accessTokenLifetime', 'must be at most 3600 seconds: access tokens are short-lived');
-  const clockTolerance = options.clockTolerance ?? 5;
-  if (!Number.isSafeInteger(clockTolerance) || clockTolerance < 0 || clockTolerance > 60) {
-    throw new ConfigurationError('clockTolerance', 'must be an integer from 0 to 60 seconds');
-  }
-  const clients = resolveClients(options.clients, audience, scopes);
   return {
-    accessKeys: resolveAccessKeys(options.keys?.accessToken),
-    sessionKeys: resolveSessionKeys(options.keys?.sessionToken, format),
+    issuer: resolvedIssuer,
+    audience: resolvedAudience,
+    accessKeys: resolveAccessKeys(keys.accessToken),
+    sessionKeys: resolveSessionKeys(keys.sessionToken, format),
     sessionTokenFormat: format,
-    clients,
+    clients: resolveClients(options.clients, resolvedAudience, scopes),
     defaultClient: options.clients === undefined,
     scopes,
     accessTokenLifetime,
-    clockTolerance,
+    clockTolerance: integerInRange(options.clockTolerance ?? 5, 'clockTolerance', 0, 60),
     claims: compileClaims(options.claims),
-    rateLimit: rateLimit(options.rateLimit),
     maxTokenLength: positiveInteger(options.maxTokenLength ?? 16384, 'maxTokenLength'),
   };
 }
 
-function resolveClients(list: ClientConfig[] | undefined, audience: string[], scopes: string[]): Map<string, ResolvedClient> {
+function issuer(value: unknown): string {
+  const text = nonEmptyString(value, 'issuer');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigurationError('issuer', 'must be an absolute URL such as https://shop.example');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigurationError('issuer', 'must be an http(s) URL');
+  if (url.search || url.hash) throw new ConfigurationError('issuer', 'must not have a query or fragment (RFC 8414)');
+  return text;
+}
+
+function audience(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  if (items.length === 0) throw new ConfigurationError('audience', 'must name at least one audience');
+  return items.map((item, i) => nonEmptyString(item, Array.isArray(value) ? `audience[${i}]` : 'audience'));
+}
+
+function list<T>(value: T[] | undefined, option: string): T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigurationError(option, 'must be an array');
+  return value;
+}
+
+function resolveClients(clientList: ClientConfig[] | undefined, audience: string[], scopes: string[]): Map<string, ResolvedClient> {
   const clients = new Map<string, ResolvedClient>();
-  if (list === undefined) {
+  if (clientList === undefined) {
     clients.set(DEFAULT_CLIENT_ID, { id: DEFAULT_CLIENT_ID, secret: undefined, audiences: audience, scopes: new Set(scopes), defaultScopes: [], allowUserIds: false });
     return clients;
   }
-  if (!Array.isArray(list) || list.length === 0) throw new ConfigurationError('clients', 'must be a non-empty array (omit it for the public default client)');
-  list.forEach((c, i) => {
+  if (!Array.isArray(clientList) || clientList.length === 0) throw new ConfigurationError('clients', 'must be a non-empty array (omit it for the public default client)');
+  clientList.forEach((entry, i) => {
     const option = `clients[${i}]`;
-    const id = nonEmptyString(c?.id, `${option}.id`);
-    if (clients.has(id)) throw new ConfigurationError(`${option}.id`, `duplicates the client "${id}"`);
+    const c = optionsObject(entry, option, ['id', 'secret', 'audiences', 'scopes', 'defaultScopes', 'allowUserIds']);
+    const id = nonEmptyString(c.id, `${option}.id`);
+    if (clients.has(id)) throw new ConfigurationError(`${option}.id`, 'duplicates another client id');
     if (c.secret !== undefined && (typeof c.secret !== 'string' || c.secret.length < 32)) {
       throw new ConfigurationError(`${option}.secret`, 'must be at least 32 characters of random text');
     }
-    const audiences = (c.audiences ?? audience).map((a, j) => nonEmptyString(a, `${option}.audiences[${j}]`));
-    const allowed = (c.scopes ?? scopes).map((s, j) => scope(s, `${option}.scopes[${j}]`));
+    const audiences = list(c.audiences ?? audience, `${option}.audiences`).map((a, j) => nonEmptyString(a, `${option}.audiences[${j}]`));
+    const allowed = list(c.scopes ?? scopes, `${option}.scopes`).map((s, j) => scope(s, `${option}.scopes[${j}]`));
     const unknown = allowed.find((s) => !scopes.includes(s));
     if (unknown) throw new ConfigurationError(`${option}.scopes`, `"${unknown}" is not in the scopes option`);
-    const defaults = (c.defaultScopes ?? []).map((s, j) => scope(s, `${option}.defaultScopes[${j}]`));
+    const defaults = list(c.defaultScopes, `${option}.defaultScopes`).map((s, j) => scope(s, `${option}.defaultScopes[${j}]`));
     if (defaults.some((s) => !allowed.includes(s))) throw new ConfigurationError(`${option}.defaultScopes`, 'must be a subset of its scopes');
     clients.set(id, { id, secret: c.secret, audiences, scopes: new Set(allowed), defaultScopes: defaults, allowUserIds: c.allowUserIds === true });
   });
@@ -127,18 +149,4 @@ function resolveClients(list: ClientConfig[] | undefined, audience: string[], sc
 function scope(value: unknown, option: string): string {
   if (typeof value !== 'string' || !SCOPE_TOKEN.test(value)) throw new ConfigurationError(option, 'must be an RFC 6749 scope token (no spaces or quotes)');
   return value;
-}
-
-function rateLimit(value: RateLimitOption | false | undefined): Required<RateLimitOption> | false {
-  if (value === false) return false;
-  const v = value ?? {};
-  const ipv6Prefix = v.ipv6Prefix ?? 56;
-  if (!Number.isSafeInteger(ipv6Prefix) || ipv6Prefix < 16 || ipv6Prefix > 128) {
-    throw new ConfigurationError('rateLimit.ipv6Prefix', 'must be an integer from 16 to 128');
-  }
-  return {
-    points: positiveInteger(v.points ?? 30, 'rateLimit.points'),
-    duration: positiveInteger(v.duration ?? 60, 'rateLimit.duration'),
-    ipv6Prefix,
-  };
 }

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
-import { RedisStore } from '../lib';
-import { buildApp } from './support/app';
-import { uniquePrefix } from './support/redis';
-import { useRedisClient } from './support/redis-client';
+import { RedisStore } from '../../lib';
+import { buildApp } from '../support/app';
+import { uniquePrefix } from '../support/redis';
+import { useRedisClient } from '../support/redis-client';
 
 /** Two app instances (as two processes would be) sharing one Redis for express-session and anonymous sessions. */
 describe('cookie path on Redis (connect-redis + RedisStore)', () => {

@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { anonymousSessions, keygen, type KeysOption } from '../lib';
-import { shouldRefuseOption } from './support/config';
-import { thumbprint } from '../lib/keys';
+import { anonymousSessions, keygen, type KeysOption } from '../../lib';
+import { shouldRefuseOption } from '../support/config';
+import { thumbprint } from '../../lib/tokens/keys';
+import { internals } from '../support/internals';
 
 const base = { issuer: 'https://shop.test', audience: 'https://api.shop.test' };
 const secret = () => ({ secret: randomBytes(32).toString('base64url') });
@@ -53,7 +54,7 @@ describe('keys: start-up refuses bad configuration, naming the option', () => {
       [{ pem: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), alg: 'PS256' as const }, 'PS256'],
     ] as const) {
       const anon = anonymousSessions({ ...base, keys: { accessToken: key, sessionToken: secret() } });
-      const signing = anon.options.tokens.accessKeys.current;
+      const signing = internals(anon).tokens.options.accessKeys.current;
       expect(signing.alg).toBe(alg);
       expect(signing.kid).toBe(thumbprint(signing.publicJwk!));
     }
@@ -66,7 +67,7 @@ describe('keygen', () => {
     for (const options of [{}, { alg: 'EdDSA' as const, sessionTokenFormat: 'jwe' as const }]) {
       const keys = JSON.parse(JSON.stringify(keygen(options))) as KeysOption;
       const anon = anonymousSessions({ ...base, keys, logger: { warn: (m) => warnings.push(m) } });
-      expect(anon.options.tokens.accessKeys.ephemeral).toBe(false);
+      expect(internals(anon).tokens.options.accessKeys.ephemeral).toBe(false);
     }
     expect(warnings).toEqual([]);
   });

@@ -1,5 +1,5 @@
-import { MetadataError } from '../lib';
-import { mergePatch, serializeMetadata } from '../lib/metadata';
+import { MetadataError } from '../../lib';
+import { mergePatch, serializeMetadata } from '../../lib/session/metadata';
 
 const limits = { metadataBytes: 64, metadataDepth: 3, metadataKeys: 4 };
 

@@ -1,13 +1,13 @@
 import type { Request } from 'express';
-import type { AnonymousStore } from './store/types';
-import type { TokenService } from './tokens/token-service';
-import type { ResolvedOptions } from './options';
-import type { AnonymousSessionRecord } from './session-record';
+import type { AnonymousStore } from '../store/types';
+import type { ResolvedSessionOptions } from './options';
+import type { ActiveRecord } from './record';
 import type { Metadata } from './metadata';
-import { newRecord, newUserId, isUsable, slidingExpiry } from './session-record';
+import type { CreationLimiter } from './creation-limit';
+import { newRecord, newUserId, isActive, slidingExpiry } from './record';
 import { parseMetadata, serializeMetadata, mergePatch } from './metadata';
-import { MetadataError, SessionNotActiveError, UpdateConflictError } from './errors';
-import { IDEMPOTENCY_KEY } from './validate';
+import { MetadataError, SessionNotActiveError, UpdateConflictError } from '../errors';
+import { UPDATE_ID } from '../config/validate';
 
 /** A metadata change: a merge patch (RFC 7396), or a function from the current metadata to the next. */
 export type MetadataChange = Metadata | ((current: Metadata) => Metadata);
@@ -26,54 +26,91 @@ export interface CreateInput {
   userId?: string;
 }
 
+/** Why a guest is being stored: what the single creation path needs to count it and to make it idempotent. */
+export interface CreateContext {
+  /** The request that creates the guest; counted against the creation limit. Absent for server-side creation. */
+  req?: Request;
+  /** A key that makes creation idempotent (already scoped to the client): a retry gets the same guest. */
+  idempotencyKey?: string;
+}
+
+/** How long a creation's idempotency key names its guest. */
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /** The operations on anonymous sessions that every entry point (cookie, token endpoint, transfer) shares. */
 export class SessionService {
   private readonly queues = new Map<string, Promise<void>>();
-  /** Mints tokens for `req.anonymous.issueTokens()`; attached by `AnonymousSessions`. */
-  tokens: TokenService | undefined;
-  /** Counts a creation against the per-address limit; throws `RateLimitedError` past it. */
-  beforeCreate: ((req: Request) => Promise<void>) | undefined;
 
   constructor(
     readonly store: AnonymousStore,
-    readonly options: ResolvedOptions,
+    readonly options: ResolvedSessionOptions,
+    readonly now: () => number,
+    private readonly limiter: CreationLimiter | undefined,
   ) {}
 
-  now(): number {
-    return this.options.clock();
-  }
-
   /** A record that is valid but not yet stored (lazy mode persists it on first write). */
-  draft(input: CreateInput = {}): AnonymousSessionRecord {
-    const metadata = serializeMetadata(input.metadata ?? {}, this.options.limits);
+  draft(input: CreateInput = {}): ActiveRecord {
     return newRecord({
       userId: input.userId ?? newUserId(this.options.idPrefix),
-      metadata,
+      metadata: serializeMetadata(input.metadata ?? {}, this.options.limits),
       now: this.now(),
       lifetimes: this.options.lifetimes,
     });
   }
 
-  async persist(record: AnonymousSessionRecord, req?: Request): Promise<void> {
-    if (req) await this.beforeCreate?.(req);
-    // 256-bit ids do not collide; a `false` here means a bug or a replayed create, never a reason to overwrite.
-    if (!(await this.store.create(record))) throw new SessionNotActiveError('Anonymous session id already exists');
+  /**
+   * The one way a guest is stored: an idempotent replay answers the guest stored before; anything that writes is
+   * counted against the creation limit first; a key is reserved only after the count, so a refused request
+   * leaves nothing behind that a retry could use to skip the limit.
+   */
+  async persist(draft: ActiveRecord, context: CreateContext = {}): Promise<ActiveRecord> {
+    const key = context.idempotencyKey;
+    let record = draft;
+    if (key !== undefined) {
+      const earlier = await this.store.getValue(key, this.now());
+      if (earlier !== undefined) {
+        const replay = await this.replay(earlier);
+        if (replay) return replay;
+        record = { ...record, sessionId: earlier }; // reserved, never stored: store it now, counted like any creation
+      }
+    }
+    if (context.req && this.limiter) await this.limiter.consume(context.req);
+    if (key !== undefined) {
+      const now = this.now();
+      const raced = await this.store.putIfAbsent(key, record.sessionId, now + IDEMPOTENCY_WINDOW_MS, now);
+      if (raced !== undefined && raced !== record.sessionId) {
+        const replay = await this.replay(raced);
+        if (replay) return replay;
+        record = { ...record, sessionId: raced };
+      }
+    }
+    if (await this.store.create(record)) return record;
+    const replay = key === undefined ? undefined : await this.replay(record.sessionId);
+    // 256-bit ids do not collide: without a key, `false` means a bug, never a reason to overwrite.
+    if (!replay) throw new SessionNotActiveError('Anonymous session id already exists');
+    return replay;
   }
 
-  async create(input: CreateInput = {}): Promise<AnonymousSessionRecord> {
-    const record = this.draft(input);
-    await this.persist(record);
+  async create(input: CreateInput = {}, context: CreateContext = {}): Promise<ActiveRecord> {
+    return this.persist(this.draft(input), context);
+  }
+
+  /** The guest an idempotency key created earlier, if it is stored; refused if it has ended. */
+  private async replay(sessionId: string): Promise<ActiveRecord | undefined> {
+    const record = await this.store.get(sessionId);
+    if (record === undefined) return undefined;
+    if (!isActive(record, this.now())) throw new SessionNotActiveError('The guest this idempotency key created has ended');
     return record;
   }
 
   /** The active record for `sessionId`, its activity recorded (at most once per touch interval); else undefined. */
-  async load(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+  async load(sessionId: string): Promise<ActiveRecord | undefined> {
     const record = await this.store.get(sessionId);
-    return record && isUsable(record, this.now()) ? this.recordActivity(record) : undefined;
+    return isActive(record, this.now()) ? this.recordActivity(record) : undefined;
   }
 
   /** Writes activity back for a record already read, at most once per touch interval; undefined if it just ended. */
-  async recordActivity(record: AnonymousSessionRecord): Promise<AnonymousSessionRecord | undefined> {
+  async recordActivity(record: ActiveRecord): Promise<ActiveRecord | undefined> {
     const now = this.now();
     if (now - record.lastSeenAt < this.options.lifetimes.touchInterval * 1000) return record;
     const expiresAt = slidingExpiry(record, now, this.options.lifetimes);
@@ -85,9 +122,9 @@ export class SessionService {
    * Applies `change` atomically: read, change, compare-and-set on the version, retry on a lost race.
    * A concurrent writer's change is never overwritten. Limits are checked before anything is written.
    */
-  update(sessionId: string, change: MetadataChange, options: UpdateOptions = {}): Promise<AnonymousSessionRecord> {
+  update(sessionId: string, change: MetadataChange, options: UpdateOptions = {}): Promise<ActiveRecord> {
     const updateId = options.idempotencyKey;
-    if (updateId !== undefined && !IDEMPOTENCY_KEY.test(updateId)) {
+    if (updateId !== undefined && !UPDATE_ID.test(updateId)) {
       return Promise.reject(new MetadataError('invalid_idempotency_key', 'An idempotency key is 1 to 64 letters, digits, _ . : or -'));
     }
     // Updates to one session from this process run one after another, so only other processes can race them.
@@ -104,13 +141,12 @@ export class SessionService {
     return run;
   }
 
-  private async compareAndSet(sessionId: string, change: MetadataChange, updateId: string | undefined): Promise<AnonymousSessionRecord> {
+  private async compareAndSet(sessionId: string, change: MetadataChange, updateId: string | undefined): Promise<ActiveRecord> {
     const attempts = this.options.limits.updateAttempts;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const record = await this.store.get(sessionId);
-      if (!record || !isUsable(record, this.now())) throw new SessionNotActiveError();
-      const next = applyChange(change, parseMetadata(record.metadata));
-      const json = serializeMetadata(next, this.options.limits);
+      if (!isActive(record, this.now())) throw new SessionNotActiveError();
+      const json = serializeMetadata(applyChange(change, parseMetadata(record.metadata)), this.options.limits);
       const result = await this.store.compareAndSetMetadata(sessionId, record.version, json, this.now(), updateId);
       if (result.status === 'ok') return { ...record, metadata: json, version: result.version };
       if (result.status === 'duplicate') return record; // applied before: this is a retry, answer with the current state

@@ -1,0 +1,58 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { AnonymousSessionError, OAuthError, StoreUnavailableError, isStoreOutage, type ErrorCode, type OAuthErrorCode } from '../errors';
+
+/**
+ * Where an error is rendered: an OAuth endpoint speaks only RFC 6749 codes, so some library codes are renamed there;
+ * the app's routes (`anon.errorHandler()`) see every code as is.
+ */
+export type Surface = 'oauth' | 'app';
+
+/** Library codes an OAuth client would not understand, and the RFC 6749 code each becomes at the endpoints. */
+const OAUTH_CODES: Partial<Record<ErrorCode, OAuthErrorCode>> = {
+  metadata_invalid: 'invalid_request',
+  metadata_too_large: 'invalid_request',
+  metadata_too_deep: 'invalid_request',
+  metadata_too_many_keys: 'invalid_request',
+  metadata_forbidden_key: 'invalid_request',
+  invalid_idempotency_key: 'invalid_request',
+  session_not_active: 'invalid_grant',
+};
+
+/** The error to render for `err` on `surface`, or undefined when it is not ours to render (the app's own errors). */
+export function toWireError(err: unknown, surface: Surface, retryAfter: number): AnonymousSessionError | undefined {
+  if (err instanceof AnonymousSessionError) {
+    const renamed = surface === 'oauth' ? OAUTH_CODES[err.code] : undefined;
+    return renamed ? new OAuthError(renamed, err.message, undefined, err.headers) : err;
+  }
+  if (isStoreOutage(err)) return new StoreUnavailableError('The session store is unavailable', retryAfter, err);
+  const parser = err as { type?: unknown; status?: unknown } | null;
+  if (surface === 'oauth' && typeof parser?.type === 'string' && typeof parser.status === 'number' && parser.status < 500) {
+    // body-parser at an endpoint: too large, malformed JSON, bad charset
+    const description = parser.status === 413 ? 'The request body is too large' : 'The request body could not be parsed';
+    return new OAuthError('invalid_request', description, parser.status);
+  }
+  return undefined;
+}
+
+/**
+ * The JSON body of an error: OAuth's `{ error, error_description }`, internals hidden unless the error may be shown,
+ * and the description kept to the characters RFC 6749 section 5.2 allows.
+ */
+export function errorBody(err: AnonymousSessionError): { error: string; error_description: string } {
+  if (!err.expose) return { error: 'server_error', error_description: 'Internal error' };
+  return { error: err.code, error_description: err.message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') };
+}
+
+export function sendError(res: Response, err: AnonymousSessionError): void {
+  res.status(err.status).set(err.headers).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(errorBody(err));
+}
+
+/** The one renderer: the endpoints' last step and `anon.errorHandler()`. Errors that are not ours go on to `next`. */
+export function renderErrors(surface: Surface, retryAfter: number): ErrorRequestHandler {
+  return function renderAnonymousSessionError(err: unknown, _req, res, next) {
+    if (res.headersSent) return next(err);
+    const error = toWireError(err, surface, retryAfter);
+    if (!error) return next(err);
+    sendError(res, error);
+  };
+}

@@ -1,0 +1,40 @@
+import type { AnonymousStore } from './store/types';
+import type { Logger } from './config/logger';
+import type { SessionService } from './session/session-service';
+import type { SessionBinding } from './session/binding';
+import type { HandleServices } from './session/anonymous-session';
+import type { TokenService } from './tokens/token-service';
+import type { TransferService } from './transfer/transfer-service';
+import type { AccessTokenVerifier } from './strategy/verifier';
+
+/**
+ * The services behind one `anonymousSessions()` instance. Held in a WeakMap keyed by the public facade (as
+ * node-oidc-provider's weak_cache), so the published types show only the public surface: no keys, no services.
+ */
+export interface Internals {
+  store: AnonymousStore;
+  /** Whether the store is the embedded default this instance made (and `close()` stops). */
+  ownsStore: boolean;
+  sessions: SessionService;
+  binding: SessionBinding;
+  tokens: TokenService;
+  transfers: TransferService;
+  handles: HandleServices;
+  verifier: AccessTokenVerifier;
+  logger: Logger;
+  clock: () => number;
+  retryAfter: number;
+}
+
+const held = new WeakMap<object, Internals>();
+
+export function holdInternals(facade: object, internals: Internals): void {
+  held.set(facade, internals);
+}
+
+/** The services of a facade this library made. Tests reach them through spec/support/internals.ts. */
+export function internalsOf(facade: object): Internals {
+  const internals = held.get(facade);
+  if (!internals) throw new TypeError('not an instance made by anonymousSessions()');
+  return internals;
+}

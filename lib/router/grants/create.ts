@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import type { RouterContext } from '../context';
+import type { ActiveRecord } from '../../session/record';
+import { OAuthError } from '../../errors';
+import { CREATION_KEY } from '../../config/validate';
+import { metadataObject } from './browser';
+import { required } from '../state';
+
+const USER_ID = /^[\x21-\x7E]{1,128}$/;
+
+/**
+ * Create: a new guest, through the one creation path (idempotency replay, then the creation limit, then the write).
+ * Everything that can be refused is checked before it, so a refused request writes and counts nothing.
+ */
+export async function createGuest(ctx: RouterContext, req: Request): Promise<ActiveRecord> {
+  const p = required(req, 'params');
+  const client = required(req, 'client');
+  if (p.user_id !== undefined) {
+    if (!client.allowUserIds) throw new OAuthError('unauthorized_client', 'This client may not supply user ids');
+    if (!USER_ID.test(p.user_id)) throw new OAuthError('invalid_request', 'user_id must be 1 to 128 printable ASCII characters');
+  }
+  const draft = ctx.sessions.draft({ metadata: p.metadata === undefined ? {} : metadataObject(p.metadata), userId: p.user_id });
+  const key = creationKey(req);
+  // A key is scoped to its client, and only its hash is stored.
+  const idempotencyKey = key === undefined ? undefined : createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
+  return ctx.sessions.persist(draft, { req, idempotencyKey });
+}
+
+function creationKey(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!CREATION_KEY.test(key)) {
+    throw new OAuthError('invalid_request', 'Idempotency-Key must be 22 to 255 letters, digits, _ . : or - (a random UUID fits): it is a secret');
+  }
+  return key;
+}

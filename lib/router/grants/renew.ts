@@ -1,0 +1,31 @@
+import type { Request } from 'express';
+import type { RouterContext } from '../context';
+import type { ActiveRecord } from '../../session/record';
+import type { TokenFailure } from '../../tokens/token-error';
+import { OAuthError } from '../../errors';
+import { required } from '../state';
+
+/** The wire error for a session token that failed verification, in one place for every endpoint that reads one. */
+export function sessionTokenError(reason: TokenFailure): OAuthError {
+  return reason === 'expired'
+    ? new OAuthError('session_expired', 'The anonymous session expired')
+    : new OAuthError('invalid_session_token', 'The session token is invalid');
+}
+
+/** Renew: the session token names the guest; the store says whether it may still act. */
+export async function renewGuest(ctx: RouterContext, req: Request): Promise<ActiveRecord> {
+  const p = required(req, 'params');
+  if (p.user_id !== undefined || p.metadata !== undefined) {
+    throw new OAuthError('invalid_request', 'user_id and metadata cannot be sent with session_token');
+  }
+  const check = await ctx.tokens.checkSessionToken(p.session_token!);
+  if (!check.ok) throw sessionTokenError(check.reason);
+  const { claims } = check;
+  if (claims.client_id !== required(req, 'client').id) throw new OAuthError('invalid_grant', 'The session token was issued to another client');
+  const record = await ctx.sessions.store.get(claims.session_id);
+  if (!record || record.expiresAt <= ctx.sessions.now()) throw new OAuthError('session_expired', 'The anonymous session expired');
+  if (record.userId !== claims.user_id) throw new OAuthError('invalid_grant', 'The session token does not match its session');
+  if (record.state !== 'active') throw new OAuthError('invalid_grant', `The anonymous session was ${record.state}`);
+  // One read serves both the checks above and the activity write-back.
+  return (await ctx.sessions.recordActivity(record)) ?? record;
+}
