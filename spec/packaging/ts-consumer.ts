@@ -33,3 +33,13 @@ app.post('/login', passport.authenticate('local'), anon.transfer('login'), (req,
 });
 const merged = mergeMetadata({ cart: cartBySku() }, { cart: [] }, { cart: [{ sku: 'a', quantity: 1 }] });
 void merged;
+
+// Internals are not part of the published types: no keys, no services through the facade.
+// @ts-expect-error options are not public
+void anon.options;
+// @ts-expect-error services are not public
+void anon.tokens;
+// @ts-expect-error services are not public
+void anon.service;
+// @ts-expect-error the store is the app's own object, not reachable through the facade
+void anon.store;
