@@ -191,7 +191,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const limiter = rateLimit === false ? undefined : new CreationLimiter(store, rateLimit, clock);
   const sessions = new SessionService(store, sessionOptions, clock, limiter);
   const binding = new SessionBinding(sessionOptions.sessionKey, retryAfter);
-  const tokens = new TokenService(tokenOptions, clock);
+  const tokens = new TokenService(tokenOptions, clock, sessionOptions.lifetimes.absolute);
   const transfers = new TransferService({ store, tokens, binding, clock }, transferOptions);
   return {
     store,
@@ -205,6 +205,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
       clockTolerance: tokenOptions.clockTolerance,
       now: clock,
       verify: (token) => tokens.verifyAccessToken(token),
+      hasKey: (kid) => tokenOptions.accessKeys.byKid.has(kid),
       isActive: (claims) => sessionIsActive(store, claims, clock()),
     },
     logger,

@@ -31,7 +31,6 @@ export const ERROR_STATUS = {
   invalid_target: 400,
   invalid_session_token: 400,
   session_expired: 400,
-  method_not_allowed: 405,
   // Guards
   login_required: 401,
   real_user_required: 403,
@@ -62,10 +61,8 @@ export class AnonymousSessionError extends Error {
   readonly code: ErrorCode;
   /** HTTP status this error maps to. */
   readonly status: number;
-  /** `status` under the name Express's final handler reads. */
-  get statusCode(): number {
-    return this.status;
-  }
+  /** `status` under the name Express's final handler reads (a plain field: http-errors assigns it). */
+  readonly statusCode: number;
   /** Whether `message` is safe to send to the client. */
   readonly expose: boolean;
   /** Response headers that belong with this error (`Retry-After`, `WWW-Authenticate`, `Allow`). */
@@ -76,6 +73,7 @@ export class AnonymousSessionError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.status = options.status ?? ERROR_STATUS[code];
+    this.statusCode = this.status;
     this.expose = options.expose ?? this.status < 500;
     this.headers = options.headers ?? {};
   }
@@ -151,8 +149,7 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'invalid_session_token'
-  | 'session_expired'
-  | 'method_not_allowed';
+  | 'session_expired';
 
 /**
  * An OAuth 2.0 (RFC 6749 section 5.2) or RFC 6750 error, rendered as `{ error, error_description }`. Descriptions

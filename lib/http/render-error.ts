@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { REPEATED_KEY } from './body';
 import { AnonymousSessionError, OAuthError, StoreUnavailableError, isStoreOutage, type ErrorCode, type OAuthErrorCode } from '../errors';
 
 /**
@@ -27,8 +28,9 @@ export function toWireError(err: unknown, surface: Surface, retryAfter: number):
   if (isStoreOutage(err)) return new StoreUnavailableError('The session store is unavailable', retryAfter, err);
   const parser = err as { type?: unknown; status?: unknown } | null;
   if (surface === 'oauth' && typeof parser?.type === 'string' && typeof parser.status === 'number' && parser.status < 500) {
-    // body-parser at an endpoint: too large, malformed JSON, bad charset
-    const description = parser.status === 413 ? 'The request body is too large' : 'The request body could not be parsed';
+    // body-parser at an endpoint: too large, malformed JSON, a repeated key, bad charset
+    const description =
+      parser.status === 413 ? 'The request body is too large' : parser.type === REPEATED_KEY ? 'A parameter is repeated' : 'The request body could not be parsed';
     return new OAuthError('invalid_request', description, parser.status);
   }
   return undefined;

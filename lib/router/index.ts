@@ -1,16 +1,29 @@
-import { Router } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { RouterContext } from './context';
 import { PATHS, metadataPath } from '../config/endpoints';
 import { tokenEndpoint } from './token-endpoint';
 import { logoutEndpoint } from './logout';
 import { jwks, serverMetadata } from './discovery';
+import { revocationEndpoint } from './revocation';
+import { introspectionEndpoint } from './introspection';
+import { methodNotAllowed } from './methods';
 
-/** The token endpoint, logout, the JWKS and RFC 8414 metadata: `anon.router()`. */
+/** The token endpoint, logout, RFC 7009 revocation, RFC 7662 introspection, the JWKS and RFC 8414 metadata. */
 export function anonymousRouter(ctx: RouterContext): Router {
   const router = Router();
-  router.post(PATHS.token, ...tokenEndpoint(ctx));
-  router.post(PATHS.logout, ...logoutEndpoint(ctx));
-  router.get(PATHS.jwks, jwks(ctx.tokens));
-  router.get(metadataPath(ctx.tokens.options.issuer), serverMetadata(ctx.tokens));
+  const post = (path: string, pipeline: Array<RequestHandler | ErrorRequestHandler>) => {
+    router.post(path, ...pipeline);
+    router.all(path, methodNotAllowed(['POST']));
+  };
+  const get = (path: string, handler: RequestHandler) => {
+    router.get(path, handler); // Express answers HEAD with it too
+    router.all(path, methodNotAllowed(['GET', 'HEAD']));
+  };
+  post(PATHS.token, tokenEndpoint(ctx));
+  post(PATHS.logout, logoutEndpoint(ctx));
+  post(PATHS.revocation, revocationEndpoint(ctx));
+  post(PATHS.introspection, introspectionEndpoint(ctx));
+  get(PATHS.jwks, jwks(ctx.tokens));
+  get(metadataPath(ctx.tokens.options.issuer), serverMetadata(ctx.tokens));
   return router;
 }

@@ -10,10 +10,12 @@ import { TOKEN_PARAMS, required, stateOf } from './state';
 import { createGuest } from './grants/create';
 import { renewGuest } from './grants/renew';
 import { browserGuest } from './grants/browser';
+import { REFRESH_GRANT, selectGrant } from './grants/grant-type';
 
 /**
- * `POST /anonymous/token`, step by step. The mode follows from the body: `session_token` renews; a browser whose
- * cookie already holds a guest gets tokens for that guest; anything else creates a new guest.
+ * `POST /anonymous/token`, step by step. The mode follows from `grant_type`, or without one from the body:
+ * `session_token` renews; a browser whose cookie already holds a guest gets tokens for that guest; anything else
+ * creates a new guest.
  */
 export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
   return [
@@ -21,6 +23,7 @@ export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorR
     parseJson,
     parseForm,
     readTokenParams,
+    selectGrant,
     authenticateClient(ctx.tokens.options),
     grantScopeAndAudience,
     findOrCreateSession(ctx),
@@ -45,7 +48,7 @@ function findOrCreateSession(ctx: RouterContext) {
   return async function findOrCreateSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const p = required(req, 'params');
     const state = stateOf(req);
-    if (p.session_token !== undefined) state.record = await renewGuest(ctx, req);
+    if (required(req, 'mode') === 'renew') state.record = await renewGuest(ctx, req);
     else if (req.anonymous?.persisted) state.record = await browserGuest(req);
     else if (p.requested_token_type !== undefined) throw new OAuthError('invalid_request', 'A transfer ticket needs an existing guest: send session_token');
     else state.record = await createGuest(ctx, req);
@@ -65,6 +68,9 @@ function respond(ctx: RouterContext) {
       return void res.status(200).json({ transfer_ticket: ticket, expires_in: expiresIn, token_type: 'N_A' });
     }
     const { scope, audience } = required(req, 'grant');
-    res.status(200).json(await ctx.tokens.issue(record, { client: required(req, 'client'), scope, audience }));
+    const body = await ctx.tokens.issue(record, { client: required(req, 'client'), scope, audience });
+    // A refresh_token client keeps whatever `refresh_token` comes back: the renewed session token.
+    const refreshed = required(req, 'params').grant_type === REFRESH_GRANT ? { refresh_token: body.session_token } : {};
+    res.status(200).json({ ...body, ...refreshed });
   };
 }

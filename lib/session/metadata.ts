@@ -47,7 +47,7 @@ function checkValue(value: unknown, depth: number, limits: MetadataLimits, count
   }
   const container = Array.isArray(value) || isPlainObject(value);
   if (!container) {
-    throw new MetadataError('metadata_invalid', `Metadata cannot hold a value of type ${describe(value)}`);
+    throw new MetadataError('metadata_invalid', 'Metadata holds only JSON values (objects, arrays, strings, finite numbers, booleans, null)');
   }
   if (depth > limits.metadataDepth) {
     throw new MetadataError(
@@ -62,7 +62,7 @@ function checkValue(value: unknown, depth: number, limits: MetadataLimits, count
   }
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) {
-      throw new MetadataError('metadata_forbidden_key', `Metadata cannot use the key "${key}"`);
+      throw new MetadataError('metadata_forbidden_key', 'Metadata cannot use the keys __proto__, constructor or prototype');
     }
     counter.keys += 1;
     if (counter.keys > limits.metadataKeys) {
@@ -82,11 +82,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'object' && value !== null) return value.constructor?.name ?? 'object';
-  return typeof value;
-}
-
 /** Parses stored metadata. Stored metadata passed `serializeMetadata`, so it is trusted to be an object. */
 export function parseMetadata(json: string): Metadata {
   return JSON.parse(json) as Metadata;
@@ -100,7 +95,7 @@ export function mergePatch(target: Metadata, patch: Metadata): Metadata {
   const result: Metadata = { ...target };
   for (const key of Object.keys(patch)) {
     if (FORBIDDEN_KEYS.has(key)) {
-      throw new MetadataError('metadata_forbidden_key', `Metadata cannot use the key "${key}"`);
+      throw new MetadataError('metadata_forbidden_key', 'Metadata cannot use the keys __proto__, constructor or prototype');
     }
     const value = patch[key];
     if (value === null) {

@@ -5,7 +5,7 @@ import type { AccessTokenClaims } from '../tokens/access-token';
 import type { AccessTokenVerifier } from './verifier';
 import { TokenError } from '../tokens/token-error';
 import { ConfigurationError, StoreUnavailableError, isStoreOutage } from '../errors';
-import { DESCRIPTION_CHARS, SCOPE_TOKEN, nonEmptyString } from '../config/validate';
+import { DESCRIPTION_CHARS, SCOPE_TOKEN, integerInRange, nonEmptyString, positiveInteger } from '../config/validate';
 import { bearerChallenge, type ChallengeParams } from './challenge';
 import { extractBearerToken } from './extract-token';
 import type { AnonymousUser } from './anonymous-user';
@@ -64,6 +64,13 @@ export interface RemoteStrategyOptions extends CommonOptions {
   algorithms?: string[];
   /** Leeway in seconds. Default 5. */
   clockTolerance?: number;
+  /**
+   * The longest access-token lifetime the issuer mints, seconds: a token issued in the future, older than this, or
+   * living longer is refused even with a good signature. Default 3600 (the most `accessTokenLifetime` allows).
+   */
+  maxTokenAge?: number;
+  /** Seconds the issuer's JWKS is trusted before it is fetched again; a key it no longer publishes stops verifying. Default 600. */
+  jwksCacheMaxAge?: number;
   /** Needed for `checkRevocation` in a remote resource server: the same store the issuer writes. */
   store?: AnonymousStore;
 }
@@ -125,7 +132,16 @@ export class AnonymousStrategy extends Strategy {
         throw new ConfigurationError('AnonymousStrategy.algorithms', 'must list ES256, EdDSA, RS256 or PS256');
       }
       if (options.checkRevocation && !options.store) throw new ConfigurationError('AnonymousStrategy.store', 'is required for checkRevocation in a remote resource server');
-      this.verifier = remoteVerifier({ issuer, audience, jwksUri, algorithms, clockTolerance: options.clockTolerance ?? 5, store: options.store });
+      this.verifier = remoteVerifier({
+        issuer,
+        audience,
+        jwksUri,
+        algorithms,
+        clockTolerance: integerInRange(options.clockTolerance ?? 5, 'AnonymousStrategy.clockTolerance', 0, 60),
+        maxTokenAge: positiveInteger(options.maxTokenAge ?? 3600, 'AnonymousStrategy.maxTokenAge'),
+        jwksCacheMaxAge: positiveInteger(options.jwksCacheMaxAge ?? 600, 'AnonymousStrategy.jwksCacheMaxAge'),
+        store: options.store,
+      });
     }
     this.cache = new VerifiedTokenCache(cacheSize, this.verifier.clockTolerance);
   }
@@ -151,7 +167,7 @@ export class AnonymousStrategy extends Strategy {
       }
       user = { id: guest.id, sessionId: guest.sessionId, anonymous: true, scope: this.options.cookieScopes ?? [], claims: undefined };
     } else {
-      let claims = this.cache.get(extracted.token, this.verifier.now());
+      let claims = await this.fromCache(extracted.token);
       if (!claims) {
         try {
           claims = await this.verifier.verify(extracted.token);
@@ -175,6 +191,17 @@ export class AnonymousStrategy extends Strategy {
     const result = await this.runVerify(user, req);
     if (result === false) return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The access token is not accepted' });
     this.success(result);
+  }
+
+  /** Claims of a token verified before, unless it expired or its key left the rotation since. */
+  private async fromCache(token: string): Promise<AccessTokenClaims | undefined> {
+    const hit = this.cache.get(token, this.verifier.now());
+    if (!hit) return undefined;
+    if (this.verifier.hasKey && !(await this.verifier.hasKey(hit.kid))) {
+      this.cache.delete(token);
+      return undefined; // verified again: refused, its key is gone
+    }
+    return hit.claims;
   }
 
   /** One store read; an outage is an error (503 upstream), never a 401 that would make clients drop their tokens. */

@@ -53,6 +53,11 @@ export interface VerifyOptions {
   audience: string[];
   clockTolerance: number;
   maxLength: number;
+  /**
+   * The longest lifetime the issuer mints, seconds: a token issued in the future, issued longer ago than this, or
+   * living longer than this is refused even with a good signature (defence in depth if a key signs what it should not).
+   */
+  maxTokenAge: number;
   /** Epoch ms "now" for verification (tests freeze it). */
   now: number;
 }
@@ -88,11 +93,13 @@ export async function verifyAccessToken(keys: AccessTokenKeys, token: string, op
       audience: options.audience,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
       clockTolerance: options.clockTolerance,
+      maxTokenAge: options.maxTokenAge,
       currentDate: new Date(options.now),
     }));
   } catch (err) {
     throw fromJoseError(err);
   }
+  if ((payload.exp as number) - (payload.iat as number) > options.maxTokenAge) throw new TokenError('invalid', 'The token lives too long');
   if (payload.anonymous !== true || typeof payload.sid !== 'string' || typeof payload.sub !== 'string') {
     throw new TokenError('invalid', 'The token is not an anonymous access token');
   }

@@ -26,6 +26,8 @@ export interface SessionTokenConfig {
   audience: string;
   clockTolerance: number;
   maxLength: number;
+  /** The session's absolute lifetime, seconds: no genuine session token is older or lives longer. */
+  maxTokenAge: number;
 }
 
 export async function mintSessionToken(
@@ -65,6 +67,7 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
     audience: config.audience,
     requiredClaims: ['iss', 'aud', 'exp', 'iat', 'user_id', 'session_id', 'client_id'],
     clockTolerance: config.clockTolerance,
+    maxTokenAge: config.maxTokenAge,
     currentDate: new Date(nowMs),
   };
   let payload: JWTPayload;
@@ -83,6 +86,7 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
   } catch (err) {
     throw fromJoseError(err);
   }
+  if ((payload.exp as number) - (payload.iat as number) > config.maxTokenAge) throw new TokenError('invalid', 'The session token is invalid');
   if (typeof payload.user_id !== 'string' || typeof payload.session_id !== 'string' || typeof payload.client_id !== 'string') {
     throw new TokenError('invalid', 'The session token is invalid');
   }

@@ -40,6 +40,9 @@ export interface IssueRequest {
 /** A session token's verdict: its claims, or why it was refused (the caller picks its wire error). */
 export type SessionTokenCheck = { ok: true; claims: SessionTokenClaims } | { ok: false; reason: TokenFailure };
 
+/** A token presented for revocation or introspection, once verified: which of ours it is, and its claims. */
+export type PresentedToken = { kind: 'session'; claims: SessionTokenClaims } | { kind: 'access'; claims: AccessTokenClaims };
+
 /** Mints and reads this issuer's tokens. Access and session tokens differ in `typ`, audience and keys. */
 export class TokenService {
   readonly urls: Record<EndpointName, string>;
@@ -49,6 +52,8 @@ export class TokenService {
   constructor(
     readonly options: ResolvedTokenOptions,
     private readonly clock: () => number,
+    /** The session's absolute lifetime in seconds: the longest a session token can live. */
+    sessionLifetime: number,
   ) {
     this.urls = endpointUrls(options.issuer);
     this.session = {
@@ -58,6 +63,7 @@ export class TokenService {
       audience: this.urls.token,
       clockTolerance: options.clockTolerance,
       maxLength: options.maxTokenLength,
+      maxTokenAge: sessionLifetime,
     };
     this.accessKeys = ringKeys(options.accessKeys);
   }
@@ -121,6 +127,27 @@ export class TokenService {
     }
   }
 
+  /**
+   * Which of this issuer's valid tokens `token` is, trying the hinted type first (RFC 7009 section 2.1); undefined for
+   * anything that does not verify (expired, foreign, garbage).
+   */
+  async identify(token: string, hint?: string): Promise<PresentedToken | undefined> {
+    const asSession = async (): Promise<PresentedToken | undefined> => {
+      const check = await this.checkSessionToken(token);
+      return check.ok ? { kind: 'session', claims: check.claims } : undefined;
+    };
+    const asAccess = async (): Promise<PresentedToken | undefined> => {
+      try {
+        return { kind: 'access', claims: await this.verifyAccessToken(token) };
+      } catch (err) {
+        if (err instanceof TokenError) return undefined;
+        throw err;
+      }
+    };
+    const [first, second] = hint === 'access_token' ? [asAccess, asSession] : [asSession, asAccess];
+    return (await first()) ?? second();
+  }
+
   /** Every RFC 8725 check pinned (see access-token.ts); throws `TokenError` for a token to refuse. */
   verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     return verifyAccessToken(this.accessKeys, token, {
@@ -128,6 +155,7 @@ export class TokenService {
       audience: this.options.audience,
       clockTolerance: this.options.clockTolerance,
       maxLength: this.options.maxTokenLength,
+      maxTokenAge: this.options.accessTokenLifetime,
       now: this.clock(),
     });
   }

@@ -137,7 +137,7 @@ describe('RFC 8725 on access tokens', () => {
     const { token } = await validClaims();
     const huge = `${token.split('.')[0]}.${'A'.repeat(1_000_000)}.${token.split('.')[2]}`;
     const keys = ringKeys(internals(anon).tokens.options.accessKeys);
-    const options = { issuer: ISSUER, audience: [AUDIENCE], clockTolerance: 5, maxLength: 16384, now: Date.now() };
+    const options = { issuer: ISSUER, audience: [AUDIENCE], clockTolerance: 5, maxLength: 16384, maxTokenAge: 900, now: Date.now() };
     await expect(verifyAccessToken(keys, huge, options)).rejects.toEqual(new TokenError('malformed', 'The token is too long'));
     await refusedAsBearer(huge);
   });

@@ -35,16 +35,31 @@ describe('GET /.well-known/jwks.json', () => {
 });
 
 describe('GET /.well-known/oauth-authorization-server (RFC 8414)', () => {
-  it('describes the issuer, endpoints and what is supported', async () => {
+  it('describes the issuer and exactly the endpoints, grants and auth methods that work (public clients only)', async () => {
     const { app } = buildApp({ scopes: ['cart:read'] }, undefined, mountRouter);
     const res = await request(app).get('/.well-known/oauth-authorization-server').expect(200);
-    expect(res.body).toMatchObject({
+    expect(res.body).toEqual({
       issuer: ISSUER,
       token_endpoint: `${ISSUER}/anonymous/token`,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${ISSUER}/anonymous/revoke`,
+      response_types_supported: [],
+      grant_types_supported: ['urn:express-anonymous-session:anonymous', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
       scopes_supported: ['cart:read'],
       access_token_signing_alg_values_supported: ['ES256'],
+    });
+  });
+
+  it('advertises introspection and secret-based auth once a confidential client exists', async () => {
+    const clients = [{ id: 'web' }, { id: 'api', secret: 'x'.repeat(16) + 'y'.repeat(16) }];
+    const { app } = buildApp({ clients }, undefined, mountRouter);
+    const res = await request(app).get('/.well-known/oauth-authorization-server').expect(200);
+    expect(res.body).toMatchObject({
+      introspection_endpoint: `${ISSUER}/anonymous/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     });
   });
 

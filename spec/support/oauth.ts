@@ -13,9 +13,10 @@ export function shouldBeOAuthError(res: request.Response, status: number, error:
   shouldNotBeCached(res);
 }
 
-export function shouldBeTokenResponse(res: request.Response): void {
+export function shouldBeTokenResponse(res: request.Response, extra: Record<string, unknown> = {}): void {
   expect(res.status).toBe(200);
   expect(res.body).toEqual({
+    ...extra,
     token_type: 'Bearer',
     access_token: expect.any(String),
     expires_in: expect.any(Number),

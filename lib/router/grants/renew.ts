@@ -18,7 +18,7 @@ export async function renewGuest(ctx: RouterContext, req: Request): Promise<Acti
   if (p.user_id !== undefined || p.metadata !== undefined) {
     throw new OAuthError('invalid_request', 'user_id and metadata cannot be sent with session_token');
   }
-  const check = await ctx.tokens.checkSessionToken(p.session_token!);
+  const check = await ctx.tokens.checkSessionToken(required(req, 'sessionToken'));
   if (!check.ok) throw sessionTokenError(check.reason);
   const { claims } = check;
   if (claims.client_id !== required(req, 'client').id) throw new OAuthError('invalid_grant', 'The session token was issued to another client');
