@@ -1,0 +1,36 @@
+import { RETRY } from './options';
+
+/**
+ * How long to wait before attempt `attempt + 1`, or undefined not to retry. A response is retried only if it is a
+ * 429 or 503; its `Retry-After` is honoured, and a wait longer than `maxDelay` is not waited at all (retrying
+ * sooner than the server asked would only be refused again). With no response (the request was lost) or no
+ * `Retry-After`: exponential backoff with jitter, capped at `maxDelay`.
+ */
+export function retryDelay(attempt: number, response?: Response): number | undefined {
+  if (attempt >= RETRY.attempts) return undefined;
+  if (response && response.status !== 429 && response.status !== 503) return undefined;
+  const asked = response && retryAfter(response);
+  if (asked !== undefined) return asked <= RETRY.maxDelay ? asked : undefined;
+  return Math.min(RETRY.maxDelay, 250 * 2 ** attempt * (0.5 + Math.random() / 2));
+}
+
+/** `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); undefined if absent or unreadable. */
+export function retryAfter(response: Response): number | undefined {
+  const value = response.headers.get('retry-after');
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return ms > 0 ? ms : ms <= 0 ? 0 : undefined;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(resolve, ms);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort);
+  });
+}
