@@ -8,14 +8,31 @@ import { authorizedFetch } from './authorized-fetch';
 import { withTransferTicket } from './login-url';
 import { AnonymousClientError } from './errors';
 
-/** A single-use ticket that names the guest at a login reached through a redirect (≤ 30 s). */
+/**
+ * A single-use ticket that names the guest at a login reached through a redirect (≤ 30 s).
+ *
+ * @example
+ * ```ts
+ * const ticket: TransferTicket | undefined = await client.transferTicket();
+ * if (ticket) form.elements.namedItem('transfer_ticket').value = ticket.transfer_ticket;
+ * ```
+ */
 export interface TransferTicket {
   transfer_ticket: string;
   /** Seconds. */
   expires_in: number;
 }
 
-/** The guest of one browser, app or process. Made by {@link createAnonymousClient}. */
+/**
+ * The guest of one browser, app or process. Made by {@link createAnonymousClient}.
+ *
+ * @example
+ * ```ts
+ * async function loadCart(client: AnonymousClient) {
+ *   return (await client.fetch('https://api.shop.example/cart')).json();
+ * }
+ * ```
+ */
 export interface AnonymousClient {
   /** An access token for the guest: creates the guest on first use, renews before expiry; one request for any number of callers. */
   getAccessToken(): Promise<string>;

@@ -1,4 +1,11 @@
-/** The `error` codes the token and logout endpoints answer with (RFC 6749 section 5.2 and this library's own). */
+/**
+ * The `error` codes the token and logout endpoints answer with (RFC 6749 section 5.2 and this library's own).
+ *
+ * @example
+ * ```ts
+ * const retryable: OAuthErrorCode[] = ['rate_limited', 'temporarily_unavailable'];
+ * ```
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -11,7 +18,14 @@ export type OAuthErrorCode =
   | 'rate_limited'
   | 'temporarily_unavailable';
 
-/** Codes the client itself gives: no response at all (after its retries), or a response it cannot use. */
+/**
+ * Codes the client itself gives: no response at all (after its retries), or a response it cannot use.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof AnonymousClientError && err.error === ('network_error' satisfies ClientErrorCode)) showOffline();
+ * ```
+ */
 export type ClientErrorCode = 'network_error' | 'invalid_response';
 
 /**

@@ -3,17 +3,37 @@ import { AnonymousClientError } from './errors';
 /**
  * Why the guest this client held is gone: its session `expired`, was `revoked` or `transferred` (a login took it),
  * its session token was `invalid` (keys changed, another client's token), or the app called `logout()`.
+ *
+ * @example
+ * ```ts
+ * const silent: GuestChangeReason[] = ['transferred', 'logout']; // the app caused these itself
+ * ```
  */
 export type GuestChangeReason = 'expired' | 'revoked' | 'transferred' | 'invalid' | 'logout';
 
-/** What a `guestchange` listener receives. The client has already forgotten the guest. */
+/**
+ * What an `onGuestChange` listener receives. The client has already forgotten the guest.
+ *
+ * @example
+ * ```ts
+ * client.onGuestChange((event: GuestChangeEvent) => analytics.track('guest_ended', { reason: event.reason, error: event.error?.error }));
+ * ```
+ */
 export interface GuestChangeEvent {
   reason: GuestChangeReason;
   /** The server's answer that ended the guest; undefined for `logout` and for a session past its own expiry. */
   error?: AnonymousClientError;
 }
 
-/** A `guestchange` listener. */
+/**
+ * An `onGuestChange` listener; it runs in a microtask of its own.
+ *
+ * @example
+ * ```ts
+ * const resetCart: GuestChangeListener = ({ reason }) => { if (reason !== 'logout') cart.clear(); };
+ * const off = client.onGuestChange(resetCart);
+ * ```
+ */
 export type GuestChangeListener = (event: GuestChangeEvent) => void;
 
 /**

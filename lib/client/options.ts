@@ -1,9 +1,24 @@
 import { memoryStorage, webStorage, type ClientStorage, type StorageName } from './storage';
 
-/** The `fetch` the client calls: the global one by default. */
+/**
+ * The `fetch` the client calls: the global one by default.
+ *
+ * @example
+ * ```ts
+ * const traced: FetchFunction = (input, init) => fetch(input, { ...init, headers: { ...init?.headers, 'x-trace': id } });
+ * ```
+ */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** Where the server is: its issuer (endpoints under it), or the token endpoint itself. */
+/**
+ * Where the server is: its issuer (endpoints under it), or the token endpoint itself.
+ *
+ * @example
+ * ```ts
+ * const crossOrigin: ClientEndpoints = { issuer: 'https://shop.example' };
+ * const sameOrigin: ClientEndpoints = { tokenEndpoint: '/anonymous/token' };
+ * ```
+ */
 export type ClientEndpoints =
   | {
       /** The server's `issuer`: the token endpoint is `<issuer>/anonymous/token`, logout `<issuer>/anonymous/logout`. */
@@ -16,7 +31,14 @@ export type ClientEndpoints =
       issuer?: never;
     };
 
-/** Options of {@link createAnonymousClient}; checked once, at construction. */
+/**
+ * Options of {@link createAnonymousClient}; checked once, at construction (a `TypeError` names the option).
+ *
+ * @example
+ * ```ts
+ * const options: AnonymousClientOptions = { issuer: 'https://shop.example', clientId: 'shop-spa', storage: 'localStorage' };
+ * ```
+ */
 export type AnonymousClientOptions = ClientEndpoints & {
   /** The OAuth client id the server knows (`default` is the server's built-in public client). */
   clientId: string;

@@ -18,7 +18,14 @@ export interface ClientStorage {
   removeItem(key: string): void | Promise<void>;
 }
 
-/** The storages the client can name; `memory` is the default and keeps nothing past the page or process. */
+/**
+ * The storages the client can name; `memory` is the default and keeps nothing past the page or process.
+ *
+ * @example
+ * ```ts
+ * const storage: StorageName = navigator.cookieEnabled ? 'sessionStorage' : 'memory';
+ * ```
+ */
 export type StorageName = 'memory' | 'localStorage' | 'sessionStorage';
 
 /**
