@@ -1,6 +1,6 @@
 import { AnonymousClientError } from './errors';
-import { retryAfter, retryDelay, sleep } from './retry';
-import { RETRY, type ResolvedClientOptions } from './options';
+import { TIMEOUT, retryAfter, retryDelay, sleep } from './retry';
+import type { ResolvedClientOptions } from './options';
 
 /** A JSON object from the server (the body of a 2xx; `{}` for a 204). */
 export type EndpointBody = Record<string, unknown>;
@@ -39,7 +39,7 @@ export function endpointRequest(options: ResolvedClientOptions) {
     const init: RequestInit = { method: 'POST', headers, body: form(params), credentials: options.cookie ? 'same-origin' : 'omit' };
     for (let attempt = 1; ; attempt++) {
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), RETRY.timeout);
+      const timer = setTimeout(() => timeout.abort(), TIMEOUT);
       let response: Response | undefined;
       let body: EndpointBody | undefined;
       try {

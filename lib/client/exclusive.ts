@@ -1,3 +1,8 @@
+import { sleep } from './retry';
+
+/** How long a Web Lock is kept after its task, for the task's storage writes to reach the other tabs (ms). */
+const GRACE = 100;
+
 /** The part of the Web Locks API (`navigator.locks`) the client uses. */
 export interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
@@ -22,7 +27,13 @@ export function exclusive(name: string, locks: LockManagerLike | undefined) {
       return result;
     },
     locked<T>(task: () => Promise<T>): Promise<T> {
-      return locks ? locks.request(name, task) : task();
+      // The caller has its result at once, but the lock is held a moment longer: a browser passes a localStorage
+      // write to its other tabs asynchronously, and the next holder must read it.
+      return locks
+        ? new Promise<T>((resolve, reject) => {
+            locks.request(name, () => task().then((result) => (resolve(result), sleep(GRACE)), reject)).catch(reject);
+          })
+        : task();
     },
   };
 }

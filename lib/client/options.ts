@@ -70,11 +70,6 @@ export interface ResolvedClientOptions {
   fetch: FetchFunction;
 }
 
-/**
- * The bounds of every retry: 3 attempts in all, no single wait over 10 s (a longer `Retry-After` is not waited for),
- * and a token-endpoint request unanswered after 10 s counts as lost.
- */
-export const RETRY = { attempts: 3, maxDelay: 10_000, timeout: 10_000 };
 
 /** A non-empty string without white space: a URL, an id, a key. */
 const isText = (value: unknown): value is string => typeof value === 'string' && /^\S+$/.test(value);

@@ -1,4 +1,9 @@
-import { RETRY } from './options';
+/** Attempts in all, for a token request and for `fetch()`. */
+export const ATTEMPTS = 3;
+/** The longest single wait (ms): a longer `Retry-After` is not waited for. */
+export const MAX_DELAY = 10_000;
+/** A token-endpoint request unanswered this long (ms) counts as lost, and is retried. */
+export const TIMEOUT = 10_000;
 
 /**
  * How long to wait before attempt `attempt + 1`, or undefined not to retry. A response is retried only if it is a
@@ -7,11 +12,11 @@ import { RETRY } from './options';
  * `Retry-After`: exponential backoff with jitter, capped at `maxDelay`.
  */
 export function retryDelay(attempt: number, response?: Response): number | undefined {
-  if (attempt >= RETRY.attempts) return undefined;
+  if (attempt >= ATTEMPTS) return undefined;
   if (response && response.status !== 429 && response.status !== 503) return undefined;
   const asked = response && retryAfter(response);
-  if (asked !== undefined) return asked <= RETRY.maxDelay ? asked : undefined;
-  return Math.min(RETRY.maxDelay, 250 * 2 ** attempt * (0.5 + Math.random() / 2));
+  if (asked !== undefined) return asked <= MAX_DELAY ? asked : undefined;
+  return Math.min(MAX_DELAY, 250 * 2 ** attempt * (0.5 + Math.random() / 2));
 }
 
 /** `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); undefined if absent or unreadable. */

@@ -1,6 +1,6 @@
 import { createAnonymousClient, type ClientStorage } from '../../lib/client';
 import { ACCESS_LIFETIME, FakeServer, ISSUER } from './support/fake-server';
-import { FakeAsyncStorage, FakeLockManager, FakeWebStorage, advance, setGlobal, useFakeClock } from './support/environment';
+import { FakeAsyncStorage, FakeLockManager, FakeWebStorage, LaggingLocalStorage, advance, setGlobal, settle, useFakeClock } from './support/environment';
 
 beforeEach(() => useFakeClock());
 afterEach(() => jest.useRealTimers());
@@ -87,22 +87,36 @@ describe('storage', () => {
 });
 
 describe('across tabs: the Web Locks API', () => {
-  /** Two "tabs": two clients over one localStorage, with the page's navigator.locks. */
-  function twoTabs(locks: FakeLockManager | undefined) {
+  /** Two "tabs": two clients over one localStorage (each tab's view lagging the other's by `lagMs`), with navigator.locks. */
+  function twoTabs(locks: FakeLockManager | undefined, lagMs = 0) {
     const server = new FakeServer();
-    const localStorage = new FakeWebStorage();
-    const restore = [setGlobal('localStorage', localStorage), setGlobal('navigator', locks ? { locks } : {})];
-    const tabs = [0, 1].map(() => createAnonymousClient({ ...options(server), storage: 'localStorage' }));
-    return { server, tabs, restore: () => restore.forEach((r) => r()) };
+    const shared = new LaggingLocalStorage(lagMs);
+    const restoreNavigator = setGlobal('navigator', locks ? { locks } : {});
+    const tabs = [0, 1].map(() => {
+      const restore = setGlobal('localStorage', shared.tab());
+      try {
+        return createAnonymousClient({ ...options(server), storage: 'localStorage' });
+      } finally {
+        restore();
+      }
+    });
+    return { server, tabs, restore: restoreNavigator };
+  }
+
+  /** Runs the calls to their end on the fake clock (a Web Lock is held 100 ms after its task). */
+  async function all<T>(calls: Array<Promise<T>>): Promise<T[]> {
+    const results = Promise.all(calls);
+    await advance(1000);
+    return results;
   }
 
   it('renews once for two tabs: the second, inside the lock, reads the token the first stored', async () => {
     const locks = new FakeLockManager();
     const { server, tabs, restore } = twoTabs(locks);
     try {
-      await tabs[0].getAccessToken();
+      await all([tabs[0].getAccessToken()]);
       await advance(ACCESS_LIFETIME * 1000);
-      const tokens = await Promise.all([tabs[0].getAccessToken(), tabs[1].getAccessToken(), tabs[1].getAccessToken()]);
+      const tokens = await all([tabs[0].getAccessToken(), tabs[1].getAccessToken(), tabs[1].getAccessToken()]);
       expect(tokens).toEqual(['at-2', 'at-2', 'at-2']);
       expect(server.calls).toHaveLength(2);
       expect(new Set(locks.requests)).toEqual(new Set(['express-anonymous-session:anonymous_session']));
@@ -111,12 +125,24 @@ describe('across tabs: the Web Locks API', () => {
     }
   });
 
-  it('creates one guest for two tabs opened at once', async () => {
-    const { server, tabs, restore } = twoTabs(new FakeLockManager());
+  it('creates one guest for two tabs opened at once, although a write takes 20 ms to reach the other tab', async () => {
+    const { server, tabs, restore } = twoTabs(new FakeLockManager(), 20);
     try {
-      const tokens = await Promise.all([tabs[0].getAccessToken(), tabs[1].getAccessToken()]);
+      const tokens = await all([tabs[0].getAccessToken(), tabs[1].getAccessToken()]);
       expect(tokens).toEqual(['at-1', 'at-1']);
       expect(server.guests.size).toBe(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it('gives the caller its token at once: only the next tab waits for the lock to be let go', async () => {
+    const { tabs, restore } = twoTabs(new FakeLockManager());
+    try {
+      let token: string | undefined;
+      void tabs[0].getAccessToken().then((t) => (token = t));
+      await settle(); // no time passes
+      expect(token).toBe('at-1');
     } finally {
       restore();
     }

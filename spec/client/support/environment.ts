@@ -32,6 +32,26 @@ export class FakeWebStorage implements ClientStorage {
   }
 }
 
+/**
+ * localStorage as Chromium gives it to tabs in different processes: each tab reads its own copy, and a write reaches
+ * the other tabs' copies `lagMs` later. `tab()` makes one tab's view.
+ */
+export class LaggingLocalStorage {
+  private readonly views: Map<string, string>[] = [];
+  constructor(private readonly lagMs: number) {}
+  tab(): FakeWebStorage {
+    const own = new FakeWebStorage();
+    this.views.push(own.items);
+    const propagate = (change: (items: Map<string, string>) => void) => {
+      change(own.items);
+      for (const other of this.views) if (other !== own.items) setTimeout(() => change(other), this.lagMs);
+    };
+    own.setItem = (key, value) => propagate((items) => items.set(key, value));
+    own.removeItem = (key) => propagate((items) => items.delete(key));
+    return own;
+  }
+}
+
 /** AsyncStorage / expo-secure-store: every method answers a promise, after a turn of the event loop. */
 export class FakeAsyncStorage {
   readonly items = new Map<string, string>();
