@@ -70,7 +70,6 @@ export interface ResolvedClientOptions {
   fetch: FetchFunction;
 }
 
-
 /** A non-empty string without white space: a URL, an id, a key. */
 const isText = (value: unknown): value is string => typeof value === 'string' && /^\S+$/.test(value);
 

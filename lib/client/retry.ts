@@ -7,9 +7,9 @@ export const TIMEOUT = 10_000;
 
 /**
  * How long to wait before attempt `attempt + 1`, or undefined not to retry. A response is retried only if it is a
- * 429 or 503; its `Retry-After` is honoured, and a wait longer than `maxDelay` is not waited at all (retrying
+ * 429 or 503; its `Retry-After` is honoured, and a wait longer than `MAX_DELAY` is not waited at all (retrying
  * sooner than the server asked would only be refused again). With no response (the request was lost) or no
- * `Retry-After`: exponential backoff with jitter, capped at `maxDelay`.
+ * `Retry-After`: exponential backoff with jitter, capped at `MAX_DELAY`.
  */
 export function retryDelay(attempt: number, response?: Response): number | undefined {
   if (attempt >= ATTEMPTS) return undefined;
