@@ -124,7 +124,7 @@ export class AnonymousSessions {
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
     const i = internalsOf(this);
-    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, retryAfter: i.retryAfter });
+    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
@@ -135,7 +135,7 @@ export class AnonymousSessions {
 
   /** Renders this library's errors (503 with `Retry-After`, metadata limits…) as JSON; mount last. */
   errorHandler(): ErrorRequestHandler {
-    return renderErrors('app', internalsOf(this).retryAfter);
+    return renderErrors('app', internalsOf(this));
   }
 
   /** Creates and stores a session outside a request (imports, server-side flows). */
@@ -179,12 +179,14 @@ function compose(options: AnonymousSessionsOptions): Internals {
     throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
   }
   const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;
-  if (tokenOptions.accessKeys.ephemeral || tokenOptions.sessionKeys.ephemeral) {
+  const ephemeral = [tokenOptions.accessKeys.ephemeral && 'keys.accessToken', tokenOptions.sessionKeys.ephemeral && 'keys.sessionToken'].filter(Boolean);
+  if (ephemeral.length) {
     warnOnce(
       logger,
       'ephemeral-keys',
-      'no `keys` configured: signing keys were generated at start-up. Tokens stop verifying on restart and ' +
-        'other processes cannot verify them. Run `npx express-anonymous-session keygen` and pass the result as `keys`.',
+      `${ephemeral.join(' and ')} ${ephemeral.length > 1 ? 'are' : 'is'} not set: ephemeral keys were generated at start-up. ` +
+        'Tokens stop verifying on restart and other processes cannot verify them. Run `npx express-anonymous-session keygen` ' +
+        'and pass the parsed output as `keys`.',
     );
   }
 

@@ -51,7 +51,7 @@ async function build(): Promise<Express> {
     withSession(app, client ? new SessionRedisStore({ client, prefix: `${prefix}sess:` }) : undefined);
     if (family === 'anon') {
       const store: AnonymousStore = client ? new RedisStore({ client, prefix }) : new MemoryStore({ maxSessions: 2_000_000 });
-      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false });
+      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always' });
       app.use(anon.middleware());
       app.get('/', (req, res) => res.json({ id: req.anonymous!.id }));
     } else {
@@ -65,7 +65,7 @@ async function build(): Promise<Express> {
   }
 
   if (family === 'bearer') {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, rateLimit: false });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, rateLimit: false, persist: 'always' });
     const pp = new passport.Passport();
     const privateKey = createPrivateKey(keysJson.pem);
     const publicKey = createPublicKey(privateKey);
@@ -110,7 +110,7 @@ async function build(): Promise<Express> {
   if (family === 'token') {
     const store = new MemoryStore({ maxSessions: 2_000_000 });
     if (storeKind === 'anon') {
-      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false });
+      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always' });
       app.use(anon.router());
       return app;
     }

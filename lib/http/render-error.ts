@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { REPEATED_KEY } from './body';
-import { AnonymousSessionError, OAuthError, StoreUnavailableError, isStoreOutage, type ErrorCode, type OAuthErrorCode } from '../errors';
+import { AnonymousSessionError, MisconfiguredError, OAuthError, StoreUnavailableError, isStoreOutage, type ErrorCode, type OAuthErrorCode } from '../errors';
+import { logError, warnOnce, type Logger } from '../config/logger';
 
 /**
  * Where an error is rendered: an OAuth endpoint speaks only RFC 6749 codes, so some library codes are renamed there;
@@ -49,12 +50,22 @@ export function sendError(res: Response, err: AnonymousSessionError): void {
   res.status(err.status).set(err.headers).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(errorBody(err));
 }
 
-/** The one renderer: the endpoints' last step and `anon.errorHandler()`. Errors that are not ours go on to `next`. */
-export function renderErrors(surface: Surface, retryAfter: number): ErrorRequestHandler {
+export interface RenderOptions {
+  retryAfter: number;
+  logger: Logger;
+}
+
+/**
+ * The one renderer: the endpoints' last step and `anon.errorHandler()`. Errors that are not ours go on to `next`.
+ * What the client is not shown (a 5xx) is logged: a wiring mistake once, with its fix; anything else every time.
+ */
+export function renderErrors(surface: Surface, { retryAfter, logger }: RenderOptions): ErrorRequestHandler {
   return function renderAnonymousSessionError(err: unknown, _req, res, next) {
     if (res.headersSent) return next(err);
     const error = toWireError(err, surface, retryAfter);
     if (!error) return next(err);
+    if (error instanceof MisconfiguredError) warnOnce(logger, error.message, error.message.replace(/^express-anonymous-session: /, ''));
+    else if (!error.expose) logError(logger, `${error.code}: ${error.message}`, error.cause ?? error);
     sendError(res, error);
   };
 }

@@ -21,3 +21,14 @@ export function isCrossSite(req: Request): boolean {
 export function refuseCrossSite(req: Request): void {
   if (isCrossSite(req)) throw new OAuthError('invalid_request', 'Cross-site request refused', 403);
 }
+
+/**
+ * A script of the app's own pages calling it (`fetch` with the browser's cookie): `Sec-Fetch-Site: same-origin`, or,
+ * in a browser without Fetch Metadata, an `Origin` naming this host. curl and native apps send neither.
+ */
+export function isSameOriginBrowser(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.get('origin');
+  return origin !== undefined && !isCrossSite(req);
+}

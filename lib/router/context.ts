@@ -1,7 +1,9 @@
 import type { SessionService } from '../session/session-service';
 import type { SessionBinding } from '../session/binding';
+import type { HandleServices } from '../session/anonymous-session';
 import type { TokenService } from '../tokens/token-service';
 import type { TransferService } from '../transfer/transfer-service';
+import type { Logger } from '../config/logger';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -9,6 +11,9 @@ export interface RouterContext {
   binding: SessionBinding;
   tokens: TokenService;
   transfers: TransferService;
+  /** What `req.anonymous` needs, for endpoints that load the browser's guest themselves. */
+  handles: HandleServices;
   /** `Retry-After` seconds for an outage, from the store. */
   retryAfter: number;
+  logger: Logger;
 }

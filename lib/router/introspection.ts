@@ -8,6 +8,7 @@ import { renderErrors } from '../http/render-error';
 import { authenticateClient } from './client-auth';
 import { readTokenQuery } from './revocation';
 import { required } from './state';
+import { step } from '../http/async';
 
 /**
  * `POST /anonymous/introspect` (RFC 7662), for resource servers that cannot verify JWTs themselves or must see a
@@ -16,7 +17,7 @@ import { required } from './state';
  * `{ "active": false }`, never why.
  */
 export function introspectionEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
-  return [noStore, parseJson, parseForm, readTokenQuery, authenticateClient(ctx.tokens.options), requireConfidentialClient, introspect(ctx), renderErrors('oauth', ctx.retryAfter)];
+  return [noStore, parseJson, parseForm, readTokenQuery, authenticateClient(ctx.tokens.options), requireConfidentialClient, introspect(ctx), renderErrors('oauth', ctx)];
 }
 
 function requireConfidentialClient(req: Request, _res: Response, next: NextFunction): void {
@@ -25,7 +26,7 @@ function requireConfidentialClient(req: Request, _res: Response, next: NextFunct
 }
 
 function introspect(ctx: RouterContext) {
-  return async function introspect(req: Request, res: Response): Promise<void> {
+  return step(async function introspect(req: Request, res: Response): Promise<void> {
     const { token, token_type_hint: hint } = required(req, 'params');
     const client = required(req, 'client');
     const presented = await ctx.tokens.identify(token!, hint ?? 'access_token');
@@ -48,5 +49,5 @@ function introspect(ctx: RouterContext) {
       sid: claims.sid,
       anonymous: true,
     });
-  };
+  });
 }

@@ -6,13 +6,15 @@ import { refuseCrossSite } from '../http/same-site';
 import { renderErrors } from '../http/render-error';
 import { sessionTokenError } from './grants/renew';
 import { stateOf, required } from './state';
+import { step } from '../http/async';
+import { cookieGuest } from './cookie-guest';
 
 /**
  * `POST /anonymous/logout`: revokes the session named by `session_token`, or else the browser's cookie-bound one,
  * and clears the cookie binding. 204 also when there was nothing to revoke (logging out twice is not an error).
  */
 export function logoutEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
-  return [noStore, parseJson, parseForm, readLogoutParams, revokeSession(ctx), renderErrors('oauth', ctx.retryAfter)];
+  return [noStore, cookieGuest(ctx.handles), parseJson, parseForm, readLogoutParams, revokeSession(ctx), renderErrors('oauth', ctx)];
 }
 
 function readLogoutParams(req: Request, _res: Response, next: NextFunction): void {
@@ -21,7 +23,7 @@ function readLogoutParams(req: Request, _res: Response, next: NextFunction): voi
 }
 
 function revokeSession(ctx: RouterContext) {
-  return async function revokeSession(req: Request, res: Response): Promise<void> {
+  return step(async function revokeSession(req: Request, res: Response): Promise<void> {
     const token = required(req, 'params').session_token;
     if (token !== undefined) {
       const check = await ctx.tokens.checkSessionToken(token);
@@ -37,5 +39,5 @@ function revokeSession(ctx: RouterContext) {
       await req.anonymous.revoke();
     }
     res.status(204).end();
-  };
+  });
 }

@@ -6,6 +6,8 @@ import { parseForm, parseJson } from '../http/body';
 import { renderErrors } from '../http/render-error';
 import { authenticateClient } from './client-auth';
 import { required, stateOf } from './state';
+import { step } from '../http/async';
+import { cookieGuest } from './cookie-guest';
 
 /** Parameters of RFC 7009 revocation and RFC 7662 introspection requests. */
 export const TOKEN_QUERY_PARAMS = ['client_id', 'client_secret', 'token', 'token_type_hint'] as const;
@@ -24,11 +26,11 @@ export function readTokenQuery(req: Request, _res: Response, next: NextFunction)
  * token answers 200 (the client's goal, an unusable token, holds).
  */
 export function revocationEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
-  return [noStore, parseJson, parseForm, readTokenQuery, authenticateClient(ctx.tokens.options), revokeToken(ctx), renderErrors('oauth', ctx.retryAfter)];
+  return [noStore, cookieGuest(ctx.handles), parseJson, parseForm, readTokenQuery, authenticateClient(ctx.tokens.options), revokeToken(ctx), renderErrors('oauth', ctx)];
 }
 
 function revokeToken(ctx: RouterContext) {
-  return async function revokeToken(req: Request, res: Response): Promise<void> {
+  return step(async function revokeToken(req: Request, res: Response): Promise<void> {
     const { token, token_type_hint: hint } = required(req, 'params');
     const presented = await ctx.tokens.identify(token!, hint);
     if (presented !== undefined) {
@@ -39,5 +41,5 @@ function revokeToken(ctx: RouterContext) {
       if (req.anonymous?.sessionId === sessionId) ctx.binding.unbind(req);
     }
     res.status(200).end();
-  };
+  });
 }

@@ -11,6 +11,10 @@ import { createGuest } from './grants/create';
 import { renewGuest } from './grants/renew';
 import { browserGuest } from './grants/browser';
 import { REFRESH_GRANT, selectGrant } from './grants/grant-type';
+import { step } from '../http/async';
+import { cookieGuest } from './cookie-guest';
+import { isSameOriginBrowser } from '../http/same-site';
+import { GuestHandle } from '../session/anonymous-session';
 
 /**
  * `POST /anonymous/token`, step by step. The mode follows from `grant_type`, or without one from the body:
@@ -20,6 +24,7 @@ import { REFRESH_GRANT, selectGrant } from './grants/grant-type';
 export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
   return [
     noStore,
+    cookieGuest(ctx.handles),
     parseJson,
     parseForm,
     readTokenParams,
@@ -28,7 +33,7 @@ export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorR
     grantScopeAndAudience,
     findOrCreateSession(ctx),
     respond(ctx),
-    renderErrors('oauth', ctx.retryAfter),
+    renderErrors('oauth', ctx),
   ];
 }
 
@@ -45,20 +50,28 @@ function grantScopeAndAudience(req: Request, _res: Response, next: NextFunction)
 }
 
 function findOrCreateSession(ctx: RouterContext) {
-  return async function findOrCreateSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
+  return step(async function findOrCreateSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const p = required(req, 'params');
     const state = stateOf(req);
     if (required(req, 'mode') === 'renew') state.record = await renewGuest(ctx, req);
     else if (req.anonymous?.persisted) state.record = await browserGuest(req);
     else if (p.requested_token_type !== undefined) throw new OAuthError('invalid_request', 'A transfer ticket needs an existing guest: send session_token');
-    else state.record = await createGuest(ctx, req);
+    else {
+      state.record = await createGuest(ctx, req);
+      // The app's own page asking for its visitor's tokens: the new guest is this browser's guest from now on, so the
+      // next call (and the next page) finds it instead of minting another.
+      if (req.session && isSameOriginBrowser(req)) {
+        await ctx.binding.bind(req, state.record.sessionId);
+        req.anonymous = new GuestHandle(ctx.handles, req, state.record, true);
+      }
+    }
     next();
-  };
+  });
 }
 
 /** Tokens for the guest, or a single-use transfer ticket when `requested_token_type=transfer_ticket`. */
 function respond(ctx: RouterContext) {
-  return async function respond(req: Request, res: Response): Promise<void> {
+  return step(async function respond(req: Request, res: Response): Promise<void> {
     const record = required(req, 'record');
     const type = required(req, 'params').requested_token_type;
     if (type !== undefined) {
@@ -72,5 +85,5 @@ function respond(ctx: RouterContext) {
     // A refresh_token client keeps whatever `refresh_token` comes back: the renewed session token.
     const refreshed = required(req, 'params').grant_type === REFRESH_GRANT ? { refresh_token: body.session_token } : {};
     res.status(200).json({ ...body, ...refreshed });
-  };
+  });
 }

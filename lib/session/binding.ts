@@ -37,12 +37,17 @@ export class SessionBinding {
 
   /** Called by the middleware: the express-session id the request arrived with. */
   remember(req: Request): void {
-    if (req.sessionID) this.arrivedWith.set(req, req.sessionID);
+    this.arrivedWith.set(req, req.sessionID ?? '');
+  }
+
+  /** Whether the middleware already looked at this request's binding. */
+  visited(req: Request): boolean {
+    return this.arrivedWith.has(req);
   }
 
   /** Whether the express-session id is still the one the request arrived with (no `req.login()` renewed it). */
   stillArrivalId(req: Request): boolean {
-    return req.sessionID === this.arrivedWith.get(req);
+    return req.sessionID !== undefined && req.sessionID === this.arrivedWith.get(req);
   }
 
   /**

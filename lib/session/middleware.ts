@@ -3,42 +3,84 @@ import type { HandleServices } from './anonymous-session';
 import type { Logger } from '../config/logger';
 import { GuestHandle } from './anonymous-session';
 import { MisconfiguredError, RateLimitedError } from '../errors';
-import { warnOnce } from '../config/logger';
+import { logError, warnOnce } from '../config/logger';
 import { PATHS } from '../config/endpoints';
 
 const BEARER = /^bearer\s/i;
-const ENDPOINTS = new Set<string>([PATHS.token, PATHS.logout]);
+const ENDPOINTS = new Set<string>([PATHS.token, PATHS.logout, PATHS.revocation, PATHS.introspection]);
 
 const MISSING_SESSION =
   'req.session is missing: mount express-session before anon.middleware(), e.g. ' +
   'app.use(session({ secret, resave: false, saveUninitialized: false })); app.use(anon.middleware())';
 
 /**
- * Gives every request `req.anonymous`: the guest bound to its express-session cookie, or a new guest
- * (stored at once, or on first write in lazy mode).
+ * Loads the guest bound to the request's express-session into `req.anonymous`; false when there is none (or it
+ * ended, and the binding is cleared so the visitor starts over). Shared by the middleware and, when the router is
+ * mounted before the middleware, by the router's endpoints.
+ */
+export async function loadBoundGuest(services: HandleServices, req: Request): Promise<boolean> {
+  const { sessions, binding } = services;
+  binding.remember(req);
+  const sessionId = binding.boundId(req);
+  if (sessionId === undefined) return false;
+  const record = await sessions.load(sessionId);
+  if (record) {
+    req.anonymous = new GuestHandle(services, req, record, true);
+    return true;
+  }
+  binding.unbind(req); // expired, revoked or transferred: this visitor starts over as a new guest
+  return false;
+}
+
+/** Stores a new guest now; past the creation limit the page still renders, for a guest that is not stored. */
+async function persistOrRender(anonymous: GuestHandle): Promise<void> {
+  try {
+    await anonymous.persist();
+  } catch (err) {
+    if (!(err instanceof RateLimitedError)) throw err;
+  }
+}
+
+/**
+ * Stores the provisional guest when the response turns out to be a page view: a `GET` answered `2xx` with HTML, for
+ * a visitor that is not a crawler. Decided when the app ends the response (status and type known, headers not yet
+ * sent, so the cookie can still go out); the response waits for the write. A streamed page (headers already sent)
+ * stores nothing. A failure to store is logged and the page is served as it is: the visitor stays provisional.
+ */
+function persistOnPageView(req: Request, res: Response, anonymous: GuestHandle, services: HandleServices, logger: Logger): void {
+  if (req.method !== 'GET' || services.sessions.options.isCrawler(req)) return;
+  const end = res.end;
+  res.end = function endAfterStoringTheGuest(this: Response, ...args: unknown[]) {
+    res.end = end;
+    const pageView = !res.headersSent && res.statusCode >= 200 && res.statusCode < 300 && /^text\/html\b/i.test(String(res.getHeader('content-type') ?? ''));
+    if (!pageView || anonymous.persisted || anonymous.state !== 'active') return end.apply(this, args as Parameters<Response['end']>);
+    anonymous.persist().then(
+      () => end.apply(this, args as Parameters<Response['end']>),
+      (err: unknown) => {
+        if (!(err instanceof RateLimitedError)) logError(logger, 'a page view could not store its guest', err);
+        end.apply(this, args as Parameters<Response['end']>);
+      },
+    );
+    return this;
+  } as Response['end'];
+}
+
+/**
+ * Gives every request `req.anonymous`: the guest bound to its express-session cookie, or a provisional guest that
+ * is stored as `persist` says (at once, on a page view, or on the first write).
  */
 export function anonymousMiddleware(services: HandleServices, logger: Logger): RequestHandler {
   const { sessions, binding } = services;
-  const { skip, lazy } = sessions.options;
+  const { skip, persist, guestsForSignedInUsers } = sessions.options;
 
-  return async function anonymousSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
+  return async function anonymousSession(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       if (!req.session) throw new MisconfiguredError(MISSING_SESSION);
       if (skip?.(req)) return next();
       // A bearer request is identified by its token: no cookie guest is loaded or minted, so an API call does not
       // depend on the store (stateless checks keep working through a store outage).
       if (BEARER.test(req.headers.authorization ?? '')) return next();
-      binding.remember(req);
-
-      const sessionId = binding.boundId(req);
-      if (sessionId !== undefined) {
-        const record = await sessions.load(sessionId);
-        if (record) {
-          req.anonymous = new GuestHandle(services, req, record, true);
-          return next();
-        }
-        binding.unbind(req); // expired, revoked or transferred: this visitor starts over as a new guest
-      }
+      if (await loadBoundGuest(services, req)) return next();
 
       // An API client calling the token endpoint gets its guest from the endpoint, not a cookie it will not keep.
       if (req.method === 'POST' && ENDPOINTS.has(req.path)) return next();
@@ -53,16 +95,13 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
         return next();
       }
 
+      // A signed-in user shops in their account: no new guest for them (a guest bound before login was loaded above).
+      if (!guestsForSignedInUsers && req.isAuthenticated?.()) return next();
+
       const anonymous = new GuestHandle(services, req, sessions.draft(), false);
       req.anonymous = anonymous;
-      if (!lazy) {
-        try {
-          await anonymous.persist();
-        } catch (err) {
-          // Past the creation limit a page still renders, for a guest that is not stored (as in lazy mode).
-          if (!(err instanceof RateLimitedError)) throw err;
-        }
-      }
+      if (persist === 'always') await persistOrRender(anonymous);
+      else if (persist === 'page-view') persistOnPageView(req, res, anonymous, services, logger);
       next();
     } catch (err) {
       next(err);

@@ -48,6 +48,11 @@ export interface TokenOptions {
   claims?: ClaimMapping[];
   /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 16384. */
   maxTokenLength?: number;
+  /**
+   * Under `NODE_ENV=production`, start without `keys` (ephemeral keys: tokens die with the process and no other
+   * process verifies them). Default false: production refuses to start without keys.
+   */
+  allowEphemeralKeys?: boolean;
 }
 
 export interface ResolvedTokenOptions {
@@ -66,24 +71,35 @@ export interface ResolvedTokenOptions {
   maxTokenLength: number;
 }
 
-export const TOKEN_OPTION_NAMES = ['issuer', 'audience', 'keys', 'clients', 'scopes', 'accessTokenLifetime', 'clockTolerance', 'claims', 'maxTokenLength'] as const;
+export const TOKEN_OPTION_NAMES = ['issuer', 'audience', 'keys', 'clients', 'scopes', 'accessTokenLifetime', 'clockTolerance', 'claims', 'maxTokenLength', 'allowEphemeralKeys'] as const;
 
 export const DEFAULT_CLIENT_ID = 'default';
 
 export function resolveTokenOptions(options: TokenOptions): ResolvedTokenOptions {
   const resolvedIssuer = issuer(options.issuer);
   const resolvedAudience = audience(options.audience);
-  const keys = optionsObject(options.keys, 'keys', ['accessToken', 'sessionToken', 'sessionTokenFormat']);
+  const keys = keysObject(options.keys);
   const format = keys.sessionTokenFormat ?? 'jws';
   if (format !== 'jws' && format !== 'jwe') throw new ConfigurationError('keys.sessionTokenFormat', 'must be "jws" or "jwe"');
   const scopes = list(options.scopes, 'scopes').map((s, i) => scope(s, `scopes[${i}]`));
   const accessTokenLifetime = positiveInteger(options.accessTokenLifetime ?? 900, 'accessTokenLifetime');
   if (accessTokenLifetime > 3600) throw new ConfigurationError('accessTokenLifetime', 'must be at most 3600 seconds: access tokens are short-lived');
+  const accessKeys = resolveAccessKeys(keys.accessToken);
+  const sessionKeys = resolveSessionKeys(keys.sessionToken, format);
+  const missing = [accessKeys.ephemeral && 'keys.accessToken', sessionKeys.ephemeral && 'keys.sessionToken'].filter(Boolean);
+  if (missing.length && process.env.NODE_ENV === 'production' && options.allowEphemeralKeys !== true) {
+    throw new ConfigurationError(
+      String(missing[0]),
+      'is required under NODE_ENV=production: ephemeral keys die with the process and other processes cannot verify them. ' +
+        'Run `npx express-anonymous-session keygen`, keep the output in your secret manager and pass it parsed as `keys` ' +
+        '(or set allowEphemeralKeys: true to accept that)',
+    );
+  }
   return {
     issuer: resolvedIssuer,
     audience: resolvedAudience,
-    accessKeys: resolveAccessKeys(keys.accessToken),
-    sessionKeys: resolveSessionKeys(keys.sessionToken, format),
+    accessKeys,
+    sessionKeys,
     sessionTokenFormat: format,
     clients: resolveClients(options.clients, resolvedAudience, scopes),
     defaultClient: options.clients === undefined,
@@ -93,6 +109,21 @@ export function resolveTokenOptions(options: TokenOptions): ResolvedTokenOptions
     claims: compileClaims(options.claims),
     maxTokenLength: positiveInteger(options.maxTokenLength ?? 16384, 'maxTokenLength'),
   };
+}
+
+const KEY_NAMES = ['accessToken', 'sessionToken', 'sessionTokenFormat'];
+const KEYGEN_SHAPE = 'pass the object `npx express-anonymous-session keygen` prints: { accessToken: [...], sessionToken: [...], sessionTokenFormat }';
+
+/** The `keys` option, with the mistakes people make when wiring it from the environment named. */
+function keysObject(value: unknown): Partial<KeysOption> {
+  if (typeof value === 'string') {
+    throw new ConfigurationError('keys', `is a string; parse it first, e.g. keys: JSON.parse(process.env.ANON_KEYS!) (${KEYGEN_SHAPE})`);
+  }
+  if (Array.isArray(value)) throw new ConfigurationError('keys', `is an array; ${KEYGEN_SHAPE}`);
+  if (value !== null && typeof value === 'object' && 'keys' in value) {
+    throw new ConfigurationError('keys.keys', `keys are nested one level too deep; ${KEYGEN_SHAPE}`);
+  }
+  return optionsObject(value as KeysOption | undefined, 'keys', KEY_NAMES);
 }
 
 function issuer(value: unknown): string {

@@ -42,7 +42,7 @@ describe('options are validated once, at construction, naming the option', () =>
       lifetimes: { idle: 7 * 86400, absolute: 30 * 86400, touchInterval: 60 },
       limits: { metadataBytes: 4096, metadataDepth: 5, metadataKeys: 100, updateAttempts: 10 },
       sessionKey: 'anonymous',
-      lazy: false,
+      persist: 'page-view',
     });
   });
 

@@ -7,7 +7,7 @@ import { TEST_KEYS } from '../support/keys';
 
 function app(trustProxy: boolean) {
   const store = new MemoryStore();
-  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store, rateLimit: false });
+  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store, rateLimit: false, persist: 'always' });
   const a = express();
   if (trustProxy) a.set('trust proxy', 1);
   a.use(session({ secret: 'a cookie test secret', resave: false, saveUninitialized: false, cookie: { ...sessionCookieDefaults } }));

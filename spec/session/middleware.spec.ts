@@ -125,7 +125,7 @@ describe('idle and absolute timeouts (frozen clock)', () => {
 describe('lazy mode', () => {
   it('stores nothing and sets no cookie until the app writes metadata', async () => {
     const store = new MemoryStore();
-    const { app } = buildApp({ lazy: true, store });
+    const { app } = buildApp({ persist: 'write', store });
     const agent = request.agent(app);
     const first = await agent.get('/me').expect(200);
     shouldNotSetCookie(first);
@@ -153,7 +153,7 @@ describe('skip', () => {
 
 describe('misconfiguration', () => {
   it('mounted without express-session, fails with an error that says what to add', async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always' });
     const app = express();
     app.use(anon.middleware());
     let message = '';
@@ -168,7 +168,7 @@ describe('misconfiguration', () => {
   it('with a secure cookie over plain HTTP (no trust proxy), warns once and mints no guest', async () => {
     const warnings: string[] = [];
     const store = new MemoryStore();
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store, logger: { warn: (m) => warnings.push(m) } });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', store, logger: { warn: (m) => warnings.push(m) } });
     const app = express();
     app.use(session({ secret: 'a secret long enough', resave: false, saveUninitialized: false, cookie: { secure: true } }));
     app.use(anon.middleware());
@@ -180,7 +180,7 @@ describe('misconfiguration', () => {
   });
 
   it("behind a TLS proxy with app.set('trust proxy') the secure cookie works", async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always' });
     const app = express();
     app.set('trust proxy', 1);
     app.use(session({ secret: 'a secret long enough', resave: false, saveUninitialized: false, cookie: { secure: true } }));

@@ -21,7 +21,7 @@ class LocalSession extends CustomStrategy {
 }
 
 function appWith(configure?: (anon: AnonymousSessions, pp: passport.PassportStatic) => void) {
-  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, scopes: ['cart:read'], rateLimit: false });
+  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', scopes: ['cart:read'], rateLimit: false });
   const pp = new passport.Passport() as unknown as passport.PassportStatic;
   pp.use(anon.strategy());
   pp.use(new LocalSession());
@@ -86,7 +86,7 @@ describe("passport.authenticate('anonymous') over HTTP", () => {
   });
 
   it('allowCookieSession: one guard serves browser pages (cookie) and API calls (token)', async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, rateLimit: false });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', rateLimit: false });
     const pp = new passport.Passport();
     pp.use(anon.strategy({ allowCookieSession: true }));
     const cookieApp = express();
@@ -105,7 +105,7 @@ describe("passport.authenticate('anonymous') over HTTP", () => {
   });
 
   it('allowUnauthenticated: no credentials continue with no user; a bad token is still 401', async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, rateLimit: false });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', rateLimit: false });
     const pp = new passport.Passport();
     pp.use(anon.strategy({ allowUnauthenticated: true }));
     const app = express();
@@ -117,7 +117,7 @@ describe("passport.authenticate('anonymous') over HTTP", () => {
   });
 
   it('a verify callback error goes to next(err), not to a 401', async () => {
-    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, rateLimit: false });
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', rateLimit: false });
     const pp = new passport.Passport();
     pp.use(anon.strategy({}, async () => {
       throw Object.assign(new Error('user db down'), { status: 500 });
@@ -168,7 +168,7 @@ describe('a remote resource server (another app) with the JWKS URL', () => {
       const s = issuerApp.listen(0, '127.0.0.1', () => resolve(s));
     });
     const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const anon = anonymousSessions({ issuer, audience: AUDIENCE, keys: TEST_KEYS, rateLimit: false });
+    const anon = anonymousSessions({ issuer, audience: AUDIENCE, keys: TEST_KEYS, rateLimit: false, persist: 'always' });
     issuerApp.use(anon.router());
 
     const pp = new passport.Passport();

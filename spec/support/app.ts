@@ -20,7 +20,8 @@ export function buildApp(
   sessionStore?: Store,
   mount?: (app: Express, anon: AnonymousSessions) => void,
 ): TestApp {
-  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, ...options });
+  // Eager by default: most tests look at a guest from its first request; spec/session/persist-policy.spec.ts tests the default.
+  const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, persist: 'always', ...options });
   const app = express();
   app.use(
     session({

@@ -68,6 +68,7 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
     audience: AUDIENCE,
     keys: TEST_KEYS,
     rateLimit: false,
+    persist: 'always',
     store: options.store,
     async onTransfer({ anonymous, user }) {
       const account = user as ShopUser;

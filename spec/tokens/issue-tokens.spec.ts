@@ -22,7 +22,7 @@ describe('req.anonymous.issueTokens()', () => {
 
   it('stores a lazy guest first, so the tokens name a guest that exists', async () => {
     const store = new MemoryStore();
-    const { app, anon } = buildApp({ lazy: true, store }, undefined, mountIssuer);
+    const { app, anon } = buildApp({ persist: 'write', store }, undefined, mountIssuer);
     const res = await request(app).post('/page-tokens').expect(200);
     expect(res.headers['set-cookie']).toBeDefined();
     const sid = decode(res.body.access_token).claims.sid as string;
