@@ -39,3 +39,4 @@ export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
 export type { MergePolicy, CartOptions } from './transfer/merge-policies';
 export { sessionCookieDefaults } from './cookie-defaults';
+export { sameOriginOnly, csrfToken, isSameOrigin, CrossSiteRequestError, type SameOriginOptions, type CrossSiteReason } from './csrf';
