@@ -9,6 +9,7 @@ import {
   mergeMetadata,
   union,
   RedisStore,
+  sameOriginOnly,
   sessionCookieDefaults,
   type AnonymousStore,
   type KeysOption,
@@ -73,6 +74,10 @@ export async function createApp(options: ExampleOptions = {}): Promise<Shop> {
   app.use(anon.router());
   app.use(express.urlencoded({ extended: false, limit: '8kb' }));
   app.use(express.json({ limit: '8kb' }));
+  // CSRF: every state-changing form and JSON route below acts through the browser's cookie (or, at login, sets it),
+  // so it must come from the shop's own pages. SameSite=Lax does not stop a sibling subdomain (same site) or an
+  // older browser. Bearer API calls and JSON from native apps pass: a page elsewhere cannot send either.
+  app.use(sameOriginOnly());
 
   app.use('/api', apiRoutes({ anon, passport }));
   app.use(pageRoutes({ anon, passport, accounts }));

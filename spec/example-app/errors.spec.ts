@@ -27,10 +27,12 @@ describe.each(['development', 'production'])('example shop errors under NODE_ENV
   beforeAll(async () => {
     const saved = process.env.NODE_ENV;
     process.env.NODE_ENV = env; // Express reads it when the app is made
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined); // the in-memory store's production warning
     try {
       shop = await startShop();
     } finally {
       process.env.NODE_ENV = saved;
+      warn.mockRestore();
     }
     await signUp(shop.app, 'ada', 'correct horse');
   });
