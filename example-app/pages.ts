@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { csrfToken, isAnonymousUser, type AnonymousSessions, type Metadata } from '../lib';
+import { csrfToken, isAnonymousUser, isSameOrigin, type AnonymousSessions, type Metadata } from '../lib';
 import { findProduct, CURRENCIES, type Currency } from './catalog';
 import { cartOf, setQuantity, MAX_QUANTITY } from './cart';
 import { HttpError, route } from './errors';
@@ -136,4 +136,11 @@ function context(req: Request): PageContext {
   };
 }
 
-const back = (req: Request) => (req.get('referer')?.startsWith(`${req.protocol}://${req.get('host')}`) ? req.get('referer')! : '/');
+/**
+ * Back to the page the form was on. The Referer is the client's to write, so it is followed only when its parsed
+ * origin is the shop's own: a text prefix check would follow `http://127.0.0.1:3000.evil.example/` (open redirect).
+ */
+function back(req: Request): string {
+  const referer = req.get('referer');
+  return referer !== undefined && isSameOrigin(req, referer) ? referer : '/';
+}
