@@ -13,7 +13,10 @@ export function shopPassport(anon: AnonymousSessions, accounts: Accounts): ShopP
       findAccount(accounts, username, password).then((account) => done(null, account ?? false), done);
     }),
   );
-  passport.use(anon.strategy());
+  // checkRevocation: an access token verifies by signature alone for its 15 minutes, so without this a guest who
+  // logged out, or whose cart just moved into an account, could still read and change that cart. One store read per
+  // API call is the price; a store outage is then a 503 with Retry-After, never a 401 that makes apps drop tokens.
+  passport.use(anon.strategy({ checkRevocation: true }));
   passport.serializeUser((user, done) => done(null, (user as Account).username));
   passport.deserializeUser((username: string, done) => accounts.find(username).then((a) => done(null, a ?? false), done));
   return passport;
