@@ -15,17 +15,23 @@ import {
   type KeysOption,
 } from '../lib';
 import { apiRoutes } from './api';
+import { ConfigError } from './config';
 import { apiErrors, pageErrors, pageNotFound } from './errors';
 import { pageRoutes } from './pages';
 import { shopPassport } from './passport';
 import { memoryAccounts, redisAccounts, type Account, type Accounts } from './users';
 
-export interface ExampleOptions {
-  /** Use Redis for express-session, anonymous sessions and accounts. */
+export interface ShopOptions {
+  /** The URL clients use for the shop (PUBLIC_URL): the issuer of its tokens, so every process must agree on it. */
+  publicUrl: string;
+  /** Signs express-session's cookie (SESSION_SECRET); every process must share it. */
+  sessionSecret: string;
+  /** Redis for express-session, guests and accounts (REDIS_URL); omitted: all in memory, one process. */
   redisUrl?: string;
-  issuer?: string;
-  /** Production keys as JSON (`npx express-anonymous-session keygen`); omitted: ephemeral keys, with a warning. */
+  /** Signing keys (ANON_KEYS, from `npm run -s keygen`); omitted: made at start-up, with a warning. */
   keys?: KeysOption;
+  /** Express's `trust proxy` (TRUST_PROXY): which reverse proxies may set X-Forwarded-Proto/-Host/-For. */
+  trustProxy?: boolean | number | string;
 }
 
 export interface Shop {
@@ -35,11 +41,11 @@ export interface Shop {
 }
 
 /** Leaf & Kettle: the example shop. Guests shop with a cart in anonymous metadata; login and sign-up transfer it. */
-export async function createApp(options: ExampleOptions = {}): Promise<Shop> {
+export async function createApp(options: ShopOptions): Promise<Shop> {
   const storage = await connectStorage(options.redisUrl);
   const { accounts } = storage;
   const anon = anonymousSessions({
-    issuer: options.issuer ?? 'http://127.0.0.1:3000',
+    issuer: options.publicUrl,
     audience: 'shop-api',
     store: storage.anonymousStore,
     keys: options.keys,
@@ -59,9 +65,10 @@ export async function createApp(options: ExampleOptions = {}): Promise<Shop> {
   const passport = shopPassport(anon, accounts);
 
   const app = express();
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
   app.use(
     session({
-      secret: process.env.SESSION_SECRET ?? 'example-app-development-secret-change-me',
+      secret: options.sessionSecret,
       resave: false,
       saveUninitialized: false,
       store: storage.sessionStore,
@@ -97,13 +104,56 @@ interface Storage {
 /** Everything in memory (the embedded defaults), or everything on one Redis client. */
 async function connectStorage(redisUrl: string | undefined): Promise<Storage> {
   if (!redisUrl) return { accounts: memoryAccounts(), close: async () => undefined };
-  const client = createClient({ url: redisUrl, disableOfflineQueue: true }) as RedisClientType;
-  client.on('error', (err: Error) => console.error('redis:', err.message));
-  await client.connect();
+  const client = await connectRedis(redisUrl);
   return {
     sessionStore: new SessionRedisStore({ client, prefix: 'shop:sess:' }),
     anonymousStore: new RedisStore({ client, prefix: 'shop:anon:' }),
     accounts: redisAccounts(client),
     close: async () => void (await client.close()),
   };
+}
+
+const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A client that fails fast while Redis is down (`disableOfflineQueue`: requests get a 503 instead of hanging) and
+ * reconnects by itself. node-redis retries the first connection forever, so start-up gives up after 10 s.
+ */
+async function connectRedis(url: string): Promise<RedisClientType> {
+  const client = createClient({ url, disableOfflineQueue: true }) as RedisClientType;
+  const where = redactedUrl(url);
+  let down = false;
+  // A listener is required (node-redis crashes the process without one); it reports an outage once, not per retry.
+  client.on('error', (err: Error) => {
+    if (!down) console.error(`redis: ${where} unreachable (${err.message}); retrying`);
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) console.error(`redis: ${where} is back`);
+    down = false;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConfigError(`Redis at ${where} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s: check REDIS_URL`)), REDIS_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([client.connect(), timeout]);
+  } catch (err) {
+    client.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
+
+/** The URL without its password, for logs. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
 }

@@ -1,12 +1,10 @@
 import request from 'supertest';
-import { createApp } from '../../example-app/app';
-import { TEST_KEYS } from '../support/keys';
-import { fromShop } from './shop';
+import { fromShop, startShop } from './shop';
 
 /** The shop's API side, as a mobile client uses it: tokens, the cart with a bearer token, then login and transfer. */
 describe('example shop API (mobile client)', () => {
   it('gets tokens, keeps a cart with the bearer token, and carries it into the account at login', async () => {
-    const { app, close } = await createApp({ keys: TEST_KEYS });
+    const { app, close } = await startShop();
     const tokens = (await request(app).post('/anonymous/token').send({ client_id: 'shop-mobile' }).expect(200)).body;
     expect(tokens.scope).toBe('cart');
     const auth = `Bearer ${tokens.access_token}`;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp, type Shop } from '../../example-app/app';
@@ -9,7 +10,7 @@ export const SHOP_ORIGIN = `http://${SHOP_HOST}`;
 
 /** The example shop in this process, on memory stores and the test keys. */
 export function startShop(): Promise<Shop> {
-  return createApp({ keys: TEST_KEYS });
+  return createApp({ publicUrl: SHOP_ORIGIN, sessionSecret: randomBytes(32).toString('base64url'), keys: TEST_KEYS });
 }
 
 /** A browser (cookie jar) on the shop. */
