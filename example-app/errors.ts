@@ -65,8 +65,10 @@ function bodyParserError(err: unknown): Omit<Shown, 'headers'> | undefined {
 }
 
 function logIfUnexpected(err: unknown, status: number, req: Request): void {
-  // The server log is where internals belong.
-  if (status >= 500) console.error(`${req.method} ${req.originalUrl}:`, err);
+  // The server log is where internals belong. An outage is one line per request (the Redis client reports the
+  // outage itself); anything else is a bug, with its stack.
+  if (status === 503) console.error(`${req.method} ${req.originalUrl}: 503 ${(err as Error).message}`);
+  else if (status >= 500) console.error(`${req.method} ${req.originalUrl}:`, err);
 }
 
 /** `/api/*`: every error as JSON with a stable code. */
