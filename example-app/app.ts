@@ -15,6 +15,7 @@ import {
   type KeysOption,
 } from '../lib';
 import { apiRoutes } from './api';
+import { MAX_QUANTITY } from './cart';
 import { ConfigError } from './config';
 import { apiErrors, pageErrors, pageNotFound } from './errors';
 import { pageRoutes } from './pages';
@@ -43,6 +44,15 @@ export interface Shop {
 /** Leaf & Kettle: the example shop. Guests shop with a cart in anonymous metadata; login and sign-up transfer it. */
 export async function createApp(options: ShopOptions): Promise<Shop> {
   const storage = await connectStorage(options.redisUrl);
+  try {
+    return { app: shopApp(options, storage), close: storage.close };
+  } catch (err) {
+    await storage.close(); // a refused option (bad keys) must not leave a Redis connection open
+    throw err;
+  }
+}
+
+function shopApp(options: ShopOptions, storage: Storage): Express {
   const { accounts } = storage;
   const anon = anonymousSessions({
     issuer: options.publicUrl,
@@ -56,7 +66,7 @@ export async function createApp(options: ShopOptions): Promise<Shop> {
     skip: (req) => req.isAuthenticated() || req.path === '/favicon.ico',
     async onTransfer({ anonymous, user }) {
       const account = user as Account;
-      const data = mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: 99 }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata);
+      const data = mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: MAX_QUANTITY }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata);
       const merged = { ...account, data };
       await accounts.save(merged);
       return merged;
@@ -91,7 +101,7 @@ export async function createApp(options: ShopOptions): Promise<Shop> {
   // Errors: JSON where clients are programs, a friendly page where they are people; never a stack trace.
   app.use(['/api', '/anonymous', '/.well-known'], anon.errorHandler(), apiErrors);
   app.use(pageNotFound, pageErrors);
-  return { app, close: storage.close };
+  return app;
 }
 
 interface Storage {
