@@ -87,6 +87,12 @@ describe.each(['development', 'production'])('example shop errors under NODE_ENV
       shouldBeFriendlyPage(await request(shop.app).get('/no-such-page'), 404, /Page not found/);
     });
 
+    it('a form posted with a bearer token instead of the cookie: 400, not a crash', async () => {
+      const { access_token } = await mobileTokens(shop.app);
+      const res = await request(shop.app).post('/cart/add').set('Authorization', `Bearer ${access_token}`).type('form').send({ sku: 'kettle' });
+      shouldBeFriendlyPage(res, 400, /These pages use the browser cookie/);
+    });
+
     it('a form too large to read: 413', async () => {
       const res = await fromShop(request(shop.app).post('/cart/add')).type('form').send({ sku: 'kettle', note: 'x'.repeat(9 * 1024) });
       shouldBeFriendlyPage(res, 413, /too large/);
