@@ -1,60 +1,63 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express } from 'express';
 import session, { type Store } from 'express-session';
-import { Passport, type AuthenticateOptions } from 'passport';
-import { Strategy as LocalStrategy } from 'passport-local';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import {
   anonymousSessions,
   cartBySku,
-  isAnonymousUser,
   keepUser,
   mergeMetadata,
   union,
   RedisStore,
+  sameOriginOnly,
   sessionCookieDefaults,
   type AnonymousStore,
   type KeysOption,
-  type Metadata,
 } from '../lib';
-import { findProduct, CURRENCIES, type Currency } from './catalog';
-import { checkPassword, hashPassword, memoryAccounts, redisAccounts, type Account, type Accounts } from './users';
-import { authPage, cartPage, shopPage, type CartLine, type PageContext } from './views';
+import { apiRoutes } from './api';
+import { MAX_QUANTITY } from './cart';
+import { ConfigError } from './config';
+import { apiErrors, pageErrors, pageNotFound } from './errors';
+import { pageRoutes } from './pages';
+import { shopPassport } from './passport';
+import { memoryAccounts, redisAccounts, type Account, type Accounts } from './users';
 
-export interface ExampleOptions {
-  /** Use Redis for express-session, anonymous sessions and accounts. */
+export interface ShopOptions {
+  /** The URL clients use for the shop (PUBLIC_URL): the issuer of its tokens, so every process must agree on it. */
+  publicUrl: string;
+  /** Signs express-session's cookie (SESSION_SECRET); every process must share it. */
+  sessionSecret: string;
+  /** Redis for express-session, guests and accounts (REDIS_URL); omitted: all in memory, one process. */
   redisUrl?: string;
-  issuer?: string;
-  /** Production keys as JSON (`npx express-anonymous-session keygen`); omitted: ephemeral keys, with a warning. */
+  /** Signing keys (ANON_KEYS, from `npm run -s keygen`); omitted: made at start-up, with a warning. */
   keys?: KeysOption;
+  /** Express's `trust proxy` (TRUST_PROXY): which reverse proxies may set X-Forwarded-Proto/-Host/-For. */
+  trustProxy?: boolean | number | string;
 }
 
-declare module 'express-session' {
-  interface SessionData {
-    flash?: string;
-  }
+export interface Shop {
+  app: Express;
+  /** Closes the Redis connection, if any. */
+  close(): Promise<void>;
 }
 
 /** Leaf & Kettle: the example shop. Guests shop with a cart in anonymous metadata; login and sign-up transfer it. */
-export async function createApp(options: ExampleOptions = {}): Promise<{ app: Express; close: () => Promise<void> }> {
-  let sessionStore: Store | undefined;
-  let anonymousStore: AnonymousStore | undefined;
-  let accounts: Accounts = memoryAccounts();
-  let close = async (): Promise<void> => undefined;
-  if (options.redisUrl) {
-    const client = createClient({ url: options.redisUrl, disableOfflineQueue: true }) as RedisClientType;
-    client.on('error', (err: Error) => console.error('redis:', err.message));
-    await client.connect();
-    sessionStore = new SessionRedisStore({ client, prefix: 'shop:sess:' });
-    anonymousStore = new RedisStore({ client, prefix: 'shop:anon:' });
-    accounts = redisAccounts(client);
-    close = async () => void (await client.close());
+export async function createApp(options: ShopOptions): Promise<Shop> {
+  const storage = await connectStorage(options.redisUrl);
+  try {
+    return { app: shopApp(options, storage), close: storage.close };
+  } catch (err) {
+    await storage.close(); // a refused option (bad keys) must not leave a Redis connection open
+    throw err;
   }
+}
 
+function shopApp(options: ShopOptions, storage: Storage): Express {
+  const { accounts } = storage;
   const anon = anonymousSessions({
-    issuer: options.issuer ?? 'http://127.0.0.1:3000',
+    issuer: options.publicUrl,
     audience: 'shop-api',
-    store: anonymousStore,
+    store: storage.anonymousStore,
     keys: options.keys,
     scopes: ['cart'],
     clients: [{ id: 'shop-mobile', scopes: ['cart'], defaultScopes: ['cart'] }, { id: 'default', scopes: ['cart'], defaultScopes: ['cart'] }],
@@ -63,165 +66,104 @@ export async function createApp(options: ExampleOptions = {}): Promise<{ app: Ex
     skip: (req) => req.isAuthenticated() || req.path === '/favicon.ico',
     async onTransfer({ anonymous, user }) {
       const account = user as Account;
-      const data = mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: 99 }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata);
+      const data = mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: MAX_QUANTITY }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata);
       const merged = { ...account, data };
       await accounts.save(merged);
       return merged;
     },
   });
-
-  // One Passport per app instance (the global one would be shared by every app in a process).
-  const passport = new Passport();
-  passport.use(
-    new LocalStrategy((username, password, done) => {
-      accounts.find(username).then(async (account) => {
-        if (!account || !(await checkPassword(password, account.passwordHash))) return done(null, false);
-        done(null, account);
-      }, done);
-    }),
-  );
-  passport.use(anon.strategy());
-  passport.serializeUser((user, done) => done(null, (user as Account).username));
-  passport.deserializeUser((username: string, done) => accounts.find(username).then((a) => done(null, a ?? false), done));
+  const passport = shopPassport(anon, accounts);
 
   const app = express();
-  app.use(session({
-    secret: process.env.SESSION_SECRET ?? 'example-app-development-secret-change-me',
-    resave: false,
-    saveUninitialized: false,
-    store: sessionStore,
-    cookie: { ...sessionCookieDefaults },
-  }));
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  app.use(
+    session({
+      secret: options.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      store: storage.sessionStore,
+      cookie: { ...sessionCookieDefaults },
+    }),
+  );
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(anon.middleware());
   app.use(anon.router());
   app.use(express.urlencoded({ extended: false, limit: '8kb' }));
   app.use(express.json({ limit: '8kb' }));
+  // CSRF: every state-changing form and JSON route below acts through the browser's cookie (or, at login, sets it),
+  // so it must come from the shop's own pages. SameSite=Lax does not stop a sibling subdomain (same site) or an
+  // older browser. Bearer API calls and JSON from native apps pass: a page elsewhere cannot send either.
+  app.use(sameOriginOnly());
 
-  /** The shopper's data: the account's when signed in, else the guest's metadata. */
-  const dataOf = (req: Request): Metadata => (req.user && !isAnonymousUser(req.user) ? (req.user as Account).data : ((req.anonymous?.metadata as Metadata | undefined) ?? {}));
-  async function change(req: Request, fn: (m: Metadata) => Metadata): Promise<void> {
-    if (req.user && !isAnonymousUser(req.user)) {
-      const account = req.user as Account;
-      await accounts.save({ ...account, data: fn(account.data) });
-    } else {
-      await req.anonymous!.update(fn);
-    }
-  }
-  function context(req: Request): PageContext {
-    const data = dataOf(req);
-    const flash = req.session.flash;
-    if (flash) delete req.session.flash;
-    const currency = ((data.prefs as { currency?: Currency } | undefined)?.currency ?? 'EUR') as Currency;
-    return {
-      who: req.user && !isAnonymousUser(req.user) ? { kind: 'account', username: (req.user as Account).username } : { kind: 'guest', id: req.anonymous?.id ?? 'anonymous' },
-      cart: cartOf(data),
-      currency: currency in CURRENCIES ? currency : 'EUR',
-      consentAsked: (data.consents as { analytics?: boolean } | undefined)?.analytics !== undefined,
-      flash,
-    };
-  }
-  const back = (req: Request) => (req.get('referer')?.startsWith(`${req.protocol}://${req.get('host')}`) ? req.get('referer')! : '/');
-
-  app.get('/', (req, res) => res.type('html').send(shopPage(context(req))));
-  app.get('/cart', (req, res) => res.type('html').send(cartPage(context(req))));
-  app.post('/cart/add', async (req, res) => {
-    const product = findProduct(String(req.body.sku));
-    if (product) await change(req, (m) => ({ ...m, cart: setQuantity(cartOf(m), product.sku, (q) => Math.min(q + 1, 99)) }));
-    res.redirect(303, back(req));
-  });
-  app.post('/cart/update', async (req, res) => {
-    const product = findProduct(String(req.body.sku));
-    const quantity = Math.max(0, Math.min(99, Math.floor(Number(req.body.quantity)) || 0));
-    if (product) await change(req, (m) => ({ ...m, cart: setQuantity(cartOf(m), product.sku, () => quantity) }));
-    res.redirect(303, '/cart');
-  });
-  app.post('/prefs', async (req, res) => {
-    const currency = String(req.body.currency);
-    if (currency in CURRENCIES) await change(req, (m) => ({ ...m, prefs: { ...(m.prefs as object | undefined), currency } }));
-    res.redirect(303, back(req));
-  });
-  app.post('/consent', async (req, res) => {
-    const analytics = req.body.analytics === 'yes';
-    await change(req, (m) => ({ ...m, consents: { ...(m.consents as object | undefined), analytics } }));
-    res.redirect(303, back(req));
-  });
-
-  app.get('/login', (req, res) => res.type('html').send(authPage('login', context(req))));
-  app.post(
-    '/login',
-    (req: Request, res: Response, next: NextFunction) =>
-      passport.authenticate('local', (err: unknown, user: Account | false) => {
-        if (err) return next(err);
-        if (!user) return res.status(401).type('html').send(authPage('login', context(req), 'Wrong username or password.'));
-        req.login(user, (loginErr) => (loginErr ? next(loginErr) : next()));
-      })(req, res, next),
-    anon.transfer('login'),
-    (req, res) => {
-      const outcome = req.anonymousTransfer;
-      if (outcome?.status === 'merged') req.session.flash = 'Welcome back! Your guest cart was added to your account.';
-      res.redirect(303, '/cart');
-    },
-  );
-  app.get('/signup', (req, res) => res.type('html').send(authPage('signup', context(req))));
-  app.post('/signup', async (req, res, next) => {
-    const username = String(req.body.username ?? '').trim();
-    const password = String(req.body.password ?? '');
-    if (!/^[A-Za-z0-9_.-]{3,40}$/.test(username) || password.length < 8) {
-      return res.status(400).type('html').send(authPage('signup', context(req), 'Pick a username of 3 to 40 letters or digits and a password of at least 8 characters.'));
-    }
-    if (await accounts.find(username)) return res.status(409).type('html').send(authPage('signup', context(req), 'That username is taken.'));
-    const account: Account = { id: username.toLowerCase(), username, passwordHash: await hashPassword(password), data: {} };
-    await accounts.save(account);
-    const outcome = await anon.transferTo(req, account, 'signup');
-    const user = outcome.status === 'merged' ? outcome.user : account;
-    req.login(user, (err) => {
-      if (err) return next(err);
-      req.session.flash = outcome.status === 'merged' ? 'Account created. Your guest cart is in your account.' : 'Account created.';
-      res.redirect(303, '/cart');
-    });
-  });
-  app.post('/logout', (req, res, next) => req.logout((err) => (err ? next(err) : res.redirect(303, '/'))));
-
-  // The API a mobile client uses with bearer tokens from POST /anonymous/token.
-  const bearer = passport.authenticate('anonymous', { session: false, scope: 'cart' } as AuthenticateOptions);
-  app.get('/api/cart', bearer, async (req, res) => {
-    const record = await anon.getSession((req.user as { sessionId: string }).sessionId);
-    res.json({ cart: record ? cartOf(JSON.parse(record.metadata) as Metadata) : [] });
-  });
-  app.put('/api/cart', bearer, async (req, res) => {
-    const lines = Array.isArray(req.body?.cart) ? (req.body.cart as unknown[]) : null;
-    if (!lines) return res.status(400).json({ error: 'invalid_request', error_description: 'Send { cart: [{ sku, quantity }] }' });
-    const cart = cartOf({ cart: lines as Metadata[] });
-    const record = await anon.updateSession((req.user as { sessionId: string }).sessionId, { cart: cart as unknown as Metadata[] });
-    res.json({ cart: cartOf(JSON.parse(record.metadata) as Metadata) });
-  });
-  app.post(
-    '/api/login',
-    passport.authenticate('local', { session: false, failWithError: true }),
-    anon.transfer('login'),
-    (req, res) => res.json({ username: (req.user as Account).username, cart: cartOf((req.user as Account).data), transfer: req.anonymousTransfer?.status }),
-  );
-
-  app.use(anon.errorHandler());
-  return { app, close };
+  app.use('/api', apiRoutes({ anon, passport }));
+  app.use(pageRoutes({ anon, passport, accounts }));
+  // Errors: JSON where clients are programs, a friendly page where they are people; never a stack trace.
+  app.use(['/api', '/anonymous', '/.well-known'], anon.errorHandler(), apiErrors);
+  app.use(pageNotFound, pageErrors);
+  return app;
 }
 
-function cartOf(data: Metadata): CartLine[] {
-  const raw = Array.isArray(data.cart) ? data.cart : [];
-  return raw.flatMap((line) => {
-    const l = line as { sku?: unknown; quantity?: unknown };
-    return typeof l?.sku === 'string' && findProduct(l.sku) && Number.isInteger(l.quantity) && (l.quantity as number) > 0
-      ? [{ sku: l.sku, quantity: Math.min(l.quantity as number, 99) }]
-      : [];
-  });
+interface Storage {
+  sessionStore?: Store;
+  anonymousStore?: AnonymousStore;
+  accounts: Accounts;
+  close(): Promise<void>;
 }
 
-function setQuantity(cart: CartLine[], sku: string, next: (current: number) => number): Metadata[] {
-  const current = cart.find((l) => l.sku === sku)?.quantity ?? 0;
-  const quantity = next(current);
-  const others = cart.filter((l) => l.sku !== sku);
-  const lines = quantity > 0 ? (current ? cart.map((l) => (l.sku === sku ? { sku, quantity } : l)) : [...others, { sku, quantity }]) : others;
-  return lines as unknown as Metadata[];
+/** Everything in memory (the embedded defaults), or everything on one Redis client. */
+async function connectStorage(redisUrl: string | undefined): Promise<Storage> {
+  if (!redisUrl) return { accounts: memoryAccounts(), close: async () => undefined };
+  const client = await connectRedis(redisUrl);
+  return {
+    sessionStore: new SessionRedisStore({ client, prefix: 'shop:sess:' }),
+    anonymousStore: new RedisStore({ client, prefix: 'shop:anon:' }),
+    accounts: redisAccounts(client),
+    close: async () => void (await client.close()),
+  };
+}
+
+const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * A client that fails fast while Redis is down (`disableOfflineQueue`: requests get a 503 instead of hanging) and
+ * reconnects by itself. node-redis retries the first connection forever, so start-up gives up after 10 s.
+ */
+async function connectRedis(url: string): Promise<RedisClientType> {
+  const client = createClient({ url, disableOfflineQueue: true }) as RedisClientType;
+  const where = redactedUrl(url);
+  let down = false;
+  // A listener is required (node-redis crashes the process without one); it reports an outage once, not per retry.
+  client.on('error', (err: Error) => {
+    if (!down) console.error(`redis: ${where} unreachable (${err.message}); retrying`);
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) console.error(`redis: ${where} is back`);
+    down = false;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConfigError(`Redis at ${where} did not answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s: check REDIS_URL`)), REDIS_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([client.connect(), timeout]);
+  } catch (err) {
+    client.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
+
+/** The URL without its password, for logs. */
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
 }

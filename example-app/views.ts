@@ -1,9 +1,5 @@
 import { CURRENCIES, PRODUCTS, findProduct, formatPrice, type Currency } from './catalog';
-
-export interface CartLine {
-  sku: string;
-  quantity: number;
-}
+import type { CartLine } from './cart';
 
 /** What every page shows: who you are, your cart size, your currency and whether consent was asked. */
 export interface PageContext {
@@ -12,6 +8,8 @@ export interface PageContext {
   currency: Currency;
   consentAsked: boolean;
   flash?: string;
+  /** The session's CSRF token (`csrfToken(req)`), sent back by every form for browsers without Fetch Metadata. */
+  csrfToken: string;
 }
 
 const CSS = `
@@ -37,6 +35,17 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Every form carries it; see `sameOriginOnly()`. */
+function tokenField(ctx: PageContext): string {
+  return `<input type="hidden" name="_csrf" value="${escapeHtml(ctx.csrfToken)}">`;
+}
+
+function page(title: string, header: string, body: string, footer = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · Leaf &amp; Kettle</title><style>${CSS}</style></head><body>
+<header><a class="brand" href="/">Leaf &amp; Kettle</a>${header}</header><main>${body}</main>${footer}</body></html>`;
+}
+
 function layout(title: string, ctx: PageContext, body: string): string {
   const count = ctx.cart.reduce((n, l) => n + l.quantity, 0);
   const who =
@@ -46,27 +55,33 @@ function layout(title: string, ctx: PageContext, body: string): string {
   const auth =
     ctx.who.kind === 'guest'
       ? `<a href="/login">Log in</a><a href="/signup">Sign up</a>`
-      : `<form class="inline" method="post" action="/logout"><button class="secondary">Log out</button></form>`;
+      : `<form class="inline" method="post" action="/logout">${tokenField(ctx)}<button class="secondary">Log out</button></form>`;
   const currencies = (Object.keys(CURRENCIES) as Currency[])
     .map((c) => `<option${c === ctx.currency ? ' selected' : ''}>${c}</option>`)
     .join('');
   const banner = ctx.consentAsked
     ? ''
     : `<div class="banner" data-testid="consent">We would like to measure visits to improve the shop.
-<form class="inline" method="post" action="/consent"><input type="hidden" name="analytics" value="yes"><button>Accept</button></form>
-<form class="inline" method="post" action="/consent"><input type="hidden" name="analytics" value="no"><button class="secondary">Decline</button></form></div>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)} · Leaf &amp; Kettle</title><style>${CSS}</style></head><body>
-<header><a class="brand" href="/">Leaf &amp; Kettle</a><a href="/cart" data-testid="cart-link">Cart (${count})</a>
-<form class="inline" method="post" action="/prefs"><select name="currency" aria-label="Currency" onchange="this.form.submit()">${currencies}</select></form>
-${who}${auth}</header><main>${ctx.flash ? `<p class="flash" data-testid="flash">${escapeHtml(ctx.flash)}</p>` : ''}${body}</main>${banner}</body></html>`;
+<form class="inline" method="post" action="/consent">${tokenField(ctx)}<input type="hidden" name="analytics" value="yes"><button>Accept</button></form>
+<form class="inline" method="post" action="/consent">${tokenField(ctx)}<input type="hidden" name="analytics" value="no"><button class="secondary">Decline</button></form></div>`;
+  const header = `<a href="/cart" data-testid="cart-link">Cart (${count})</a>
+<form class="inline" method="post" action="/prefs">${tokenField(ctx)}<select name="currency" aria-label="Currency" onchange="this.form.submit()">${currencies}</select></form>
+${who}${auth}`;
+  return page(title, header, `${ctx.flash ? `<p class="flash" data-testid="flash">${escapeHtml(ctx.flash)}</p>` : ''}${body}`, banner);
+}
+
+/** A page for when something went wrong: what happened and what to do, nothing about the server's insides. */
+export function errorPage(status: number, advice: string): string {
+  const heading = status === 404 ? 'Page not found' : status === 403 ? 'We did not do that' : status >= 500 ? 'Something went wrong' : 'We could not do that';
+  return page(heading, '', `<h1 data-testid="error-heading">${escapeHtml(heading)}</h1><p data-testid="error-advice">${escapeHtml(advice)}</p>
+<p><a href="/">Back to the shop</a></p>`);
 }
 
 export function shopPage(ctx: PageContext): string {
   const cards = PRODUCTS.map(
     (p) => `<div class="card"><h3>${escapeHtml(p.name)}</h3><p class="muted">${escapeHtml(p.blurb)}</p>
 <span class="price">${formatPrice(p.price, ctx.currency)}</span>
-<form method="post" action="/cart/add"><input type="hidden" name="sku" value="${p.sku}"><button data-testid="add-${p.sku}">Add to cart</button></form></div>`,
+<form method="post" action="/cart/add">${tokenField(ctx)}<input type="hidden" name="sku" value="${p.sku}"><button data-testid="add-${p.sku}">Add to cart</button></form></div>`,
   ).join('');
   return layout('Shop', ctx, `<h1>Teas and tools</h1><div class="grid">${cards}</div>`);
 }
@@ -80,7 +95,7 @@ export function cartPage(ctx: PageContext): string {
       if (!p) return '';
       total += p.price * line.quantity;
       return `<tr data-testid="line-${p.sku}"><td>${escapeHtml(p.name)}</td>
-<td><form class="inline" method="post" action="/cart/update"><input type="hidden" name="sku" value="${p.sku}">
+<td><form class="inline" method="post" action="/cart/update">${tokenField(ctx)}<input type="hidden" name="sku" value="${p.sku}">
 <input type="number" name="quantity" min="0" max="99" value="${line.quantity}" aria-label="Quantity of ${escapeHtml(p.name)}" data-testid="qty-${p.sku}"> <button class="secondary">Update</button></form></td>
 <td>${formatPrice(p.price * line.quantity, ctx.currency)}</td></tr>`;
     })
@@ -94,7 +109,7 @@ export function authPage(kind: 'login' | 'signup', ctx: PageContext, error?: str
   const title = kind === 'login' ? 'Log in' : 'Sign up';
   const guestNote = ctx.cart.length ? `<p class="muted" data-testid="carry">Your ${ctx.cart.reduce((n, l) => n + l.quantity, 0)} guest item(s) come with you.</p>` : '';
   return layout(title, ctx, `<h1>${title}</h1>${error ? `<p class="flash" data-testid="error">${escapeHtml(error)}</p>` : ''}
-<form class="auth" method="post" action="/${kind}"><label>Username <input type="text" name="username" autocomplete="username" required maxlength="40"></label>
+<form class="auth" method="post" action="/${kind}">${tokenField(ctx)}<label>Username <input type="text" name="username" autocomplete="username" required maxlength="40"></label>
 <label>Password <input type="password" name="password" autocomplete="${kind === 'login' ? 'current-password' : 'new-password'}" required minlength="8"></label>
 <button data-testid="submit">${title}</button>${guestNote}</form>`);
 }

@@ -168,10 +168,26 @@ export class TransferError extends AnonymousSessionError {
   }
 }
 
-/** A guard refused the request: `login_required`, `real_user_required`, `guest_required`, `cross_site_request`. */
+/** A guard refused the request: `login_required`, `real_user_required`, `guest_required`. */
 export class AccessDeniedError extends AnonymousSessionError {
-  constructor(code: 'login_required' | 'real_user_required' | 'guest_required' | 'cross_site_request', message: string) {
-    super(code, message, { expose: true });
+  constructor(code: 'login_required' | 'real_user_required' | 'guest_required', message: string, headers?: Record<string, string>) {
+    super(code, message, { expose: true, headers });
+  }
+}
+
+/** Why `sameOriginOnly()` refused: what the browser said (`fetch-metadata`, `origin`) or a missing/wrong `token`. */
+export type CrossSiteReason = 'fetch-metadata' | 'origin' | 'token';
+
+/** A state-changing request that did not come from the app's own origin: 403 `cross_site_request`. */
+export class CrossSiteRequestError extends AnonymousSessionError {
+  readonly reason: CrossSiteReason;
+  constructor(reason: CrossSiteReason) {
+    const message =
+      reason === 'token'
+        ? 'The form token is missing or out of date: reload the page and try again'
+        : 'Cross-origin request refused: this action can only be taken from the site itself';
+    super('cross_site_request', message, { expose: true });
+    this.reason = reason;
   }
 }
 

@@ -26,6 +26,7 @@ export {
   AnonymousSessionError,
   AccessDeniedError,
   ConfigurationError,
+  CrossSiteRequestError,
   MetadataError,
   MisconfiguredError,
   OAuthError,
@@ -36,7 +37,7 @@ export {
   UpdateConflictError,
   ERROR_STATUS,
 } from './errors';
-export type { ErrorCode, OAuthErrorCode, MetadataErrorCode } from './errors';
+export type { ErrorCode, OAuthErrorCode, MetadataErrorCode, CrossSiteReason } from './errors';
 export { keygen } from './cli/keygen';
 export type { KeygenOptions } from './cli/keygen';
 export { AnonymousStrategy } from './strategy/strategy';
@@ -48,3 +49,6 @@ export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, Tran
 export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
 export type { MergePolicy, CartOptions } from './transfer/merge-policies';
+export { sameOriginOnly, csrfToken } from './http/csrf';
+export type { SameOriginOptions } from './http/csrf';
+export { isSameOrigin } from './http/same-site';

@@ -10,11 +10,39 @@ export function isCrossSite(req: Request): boolean {
   const site = req.get('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = req.get('origin');
-  if (origin === undefined) return false;
+  return origin !== undefined && !isSameOrigin(req, origin);
+}
+
+/**
+ * Whether an absolute URL (an `Origin` or `Referer` value) is this request's own origin: scheme, host and port,
+ * parsed, never compared as text (`http://shop.example.evil.test` starts with `http://shop.example`).
+ *
+ * @example
+ * const back = isSameOrigin(req, req.get('referer') ?? '') ? req.get('referer')! : '/';
+ */
+export function isSameOrigin(req: Request, url: string): boolean {
+  const own = requestOrigin(req);
   try {
-    return new URL(origin).host !== req.get('host');
+    return own !== undefined && new URL(url).origin === own;
   } catch {
-    return true; // `null` or garbage: not our site
+    return false; // `null`, a relative or malformed URL: not ours
+  }
+}
+
+/** `scheme://host[:port]` of the request as the client addressed it, honouring `trust proxy`. */
+function requestOrigin(req: Request): string | undefined {
+  // Express 5's `req.host` does this, but Express 4's drops the port; read X-Forwarded-Host only when the
+  // `trust proxy` setting trusts the peer, as both versions do for `req.protocol`.
+  const trust = req.app.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined;
+  const forwarded = req.get('x-forwarded-host');
+  const host = forwarded && trust?.(req.socket.remoteAddress, 0) ? forwarded.split(',')[0].trim() : req.get('host');
+  if (!host) return undefined;
+  try {
+    const url = new URL(`${req.protocol}://${host}`);
+    // A Host with userinfo, a path or a query is no host at all (`shop.example@evil.test`).
+    return url.username || url.password || url.pathname !== '/' || url.search || url.hash ? undefined : url.origin;
+  } catch {
+    return undefined;
   }
 }
 

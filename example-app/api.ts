@@ -1,0 +1,85 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { AnonymousSessions, AnonymousUser, Metadata } from '../lib';
+import { cartOf } from './cart';
+import { credentialsOf } from './credentials';
+import { apiNotFound, HttpError, route } from './errors';
+import type { ShopPassport } from './passport';
+import type { Account } from './users';
+
+export interface ApiDeps {
+  anon: AnonymousSessions;
+  passport: ShopPassport;
+}
+
+/**
+ * The API a mobile client (or the shop's own scripts) uses, mounted at `/api`: the guest's cart with a bearer
+ * access token from `POST /anonymous/token`, and login, which carries the guest into the account.
+ */
+export function apiRoutes({ anon, passport }: ApiDeps): Router {
+  const api = Router();
+  const guest = requireAccessToken(passport);
+
+  api.get(
+    '/cart',
+    guest,
+    route(async (req, res) => {
+      const record = await anon.getSession((req.user as AnonymousUser).sessionId);
+      res.json({ cart: record ? cartOf(JSON.parse(record.metadata) as Metadata) : [] });
+    }),
+  );
+  api.put(
+    '/cart',
+    guest,
+    route(async (req, res) => {
+      const lines = (req.body as { cart?: unknown } | undefined)?.cart;
+      if (!Array.isArray(lines)) throw new HttpError(400, 'invalid_request', 'Send { "cart": [{ "sku": "…", "quantity": 1 }] }');
+      const cart = cartOf({ cart: lines as Metadata[] });
+      const record = await anon.updateSession((req.user as AnonymousUser).sessionId, { cart: cart as unknown as Metadata[] });
+      res.json({ cart: cartOf(JSON.parse(record.metadata) as Metadata) });
+    }),
+  );
+  api.post('/login', requireCredentials, authenticateAccount(passport), anon.transfer('login'), function loggedIn(req, res) {
+    const account = req.user as Account;
+    res.json({ username: account.username, cart: cartOf(account.data), transfer: req.anonymousTransfer?.status });
+  });
+  api.use(apiNotFound);
+  return api;
+}
+
+function requireCredentials(req: Request, _res: Response, next: NextFunction): void {
+  next(credentialsOf(req.body) ? undefined : new HttpError(400, 'invalid_request', 'Send { "username": "…", "password": "…" } as JSON'));
+}
+
+/** passport-local without a session (the API has no cookie); a wrong password is a JSON 401, not passport's text. */
+function authenticateAccount(passport: ShopPassport) {
+  return function authenticateAccount(req: Request, res: Response, next: NextFunction): void {
+    passport.authenticate('local', { session: false }, (err: unknown, user: Account | false) => {
+      if (err) return next(err);
+      if (!user) return next(new HttpError(401, 'invalid_credentials', 'Wrong username or password'));
+      req.user = user;
+      next();
+    })(req, res, next);
+  };
+}
+
+/**
+ * The `anonymous` bearer strategy, with its failure as JSON. Passport would answer a failure with a text body;
+ * the RFC 6750 challenge goes in `WWW-Authenticate` (the strategy adds it itself for 400 and 403) and the same
+ * error code in the body.
+ */
+function requireAccessToken(passport: ShopPassport) {
+  return function requireAccessToken(req: Request, res: Response, next: NextFunction): void {
+    passport.authenticate('anonymous', { session: false, scope: 'cart' }, (err: unknown, user: Express.User | false, challenge: unknown, status?: number) => {
+      if (err) return next(err);
+      if (user) {
+        req.user = user;
+        return next();
+      }
+      const header = typeof challenge === 'string' ? challenge : 'Bearer realm="anonymous"';
+      if (status === undefined || status === 401) res.setHeader('WWW-Authenticate', header);
+      const code = /\berror="([^"]*)"/.exec(header)?.[1] ?? 'missing_token';
+      const description = /\berror_description="([^"]*)"/.exec(header)?.[1] ?? 'Send an access token from POST /anonymous/token: Authorization: Bearer …';
+      next(new HttpError(status ?? 401, code, description));
+    })(req, res, next);
+  };
+}
