@@ -8,7 +8,7 @@ const LAYERS = [
   ['store', '^lib/store/'],
   ['tokens', '^lib/tokens/'],
   ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service))\\.ts$'],
-  ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults)|transfer/middleware|http/|strategy/|client/)'],
+  ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults|require-guest)|transfer/middleware|http/|strategy/|client/)'],
   ['router', '^lib/router/'],
   ['root', '^lib/(anonymous-sessions|internals|index|augment)\\.ts$|^lib/cli/'],
 ];

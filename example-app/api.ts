@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import type { AnonymousSessions, AnonymousUser, Metadata } from '../lib';
+import type { AnonymousSessions, Metadata } from '../lib';
 import { cartOf } from './cart';
 import { credentialsOf } from './credentials';
 import { apiNotFound, HttpError, route } from './errors';
@@ -17,25 +17,25 @@ export interface ApiDeps {
  */
 export function apiRoutes({ anon, passport }: ApiDeps): Router {
   const api = Router();
-  const guest = requireAccessToken(passport);
+  // The bearer token authenticates the guest; requireGuest() then loads it into req.anonymous (one store read).
+  const guest = [requireAccessToken(passport), anon.requireGuest()];
 
   api.get(
     '/cart',
-    guest,
+    ...guest,
     route(async (req, res) => {
-      const record = await anon.getSession((req.user as AnonymousUser).sessionId);
-      res.json({ cart: record ? cartOf(JSON.parse(record.metadata) as Metadata) : [] });
+      res.json({ cart: cartOf(anon.guest(req).metadata as Metadata) });
     }),
   );
   api.put(
     '/cart',
-    guest,
+    ...guest,
     route(async (req, res) => {
       const lines = (req.body as { cart?: unknown } | undefined)?.cart;
       if (!Array.isArray(lines)) throw new HttpError(400, 'invalid_request', 'Send { "cart": [{ "sku": "…", "quantity": 1 }] }');
       const cart = cartOf({ cart: lines as Metadata[] });
-      const record = await anon.updateSession((req.user as AnonymousUser).sessionId, { cart: cart as unknown as Metadata[] });
-      res.json({ cart: cartOf(JSON.parse(record.metadata) as Metadata) });
+      const metadata = await anon.guest(req).update({ cart: cart as unknown as Metadata[] });
+      res.json({ cart: cartOf(metadata as Metadata) });
     }),
   );
   api.post('/login', requireCredentials, authenticateAccount(passport), anon.transfer('login'), function loggedIn(req, res) {

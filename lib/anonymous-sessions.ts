@@ -1,7 +1,10 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
+import type { CookieOptions } from 'express-session';
 import type { AnonymousStore, TransferLink } from './store/types';
 import type { Logger } from './config/logger';
-import type { ActiveRecord } from './session/record';
+import type { AnonymousSessionInfo } from './session/record';
+import type { AnonymousSession } from './session/anonymous-session';
+import type { RegisteredMetadata } from './session/metadata';
 import type { CreateInput, MetadataChange, UpdateOptions } from './session/session-service';
 import type { SessionOptions } from './session/options';
 import type { RateLimitOption } from './session/creation-limit';
@@ -18,6 +21,10 @@ import { SessionService } from './session/session-service';
 import { SessionBinding } from './session/binding';
 import { CreationLimiter, resolveRateLimit } from './session/creation-limit';
 import { anonymousMiddleware } from './session/middleware';
+import { ensureGuest } from './session/require-guest';
+import { infoOf } from './session/record';
+import { step } from './http/async';
+import { guestCookieOptions } from './session/cookie-defaults';
 import { TOKEN_OPTION_NAMES, resolveTokenOptions } from './tokens/options';
 import { TokenService } from './tokens/token-service';
 import { resolveTransferOptions } from './transfer/options';
@@ -56,12 +63,16 @@ const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', '
  * app.use(session({ secret, resave: false, saveUninitialized: false }));
  * app.use(anon.middleware());
  */
-export function anonymousSessions(options: AnonymousSessionsOptions): AnonymousSessions {
-  return new AnonymousSessions(options);
+export function anonymousSessions<M extends object = RegisteredMetadata>(options: AnonymousSessionsOptions): AnonymousSessions<M> {
+  return new AnonymousSessions<M>(options);
 }
 
-/** One configured instance: everything it hands out shares its store, keys and options. */
-export class AnonymousSessions {
+/**
+ * One configured instance: everything it hands out shares its store, keys and options. `M` types guest metadata
+ * where the instance hands it out (`anon.guest(req)`, sessions, transfer outcomes); declare it in `Register` to type
+ * `req.anonymous` too.
+ */
+export class AnonymousSessions<M extends object = RegisteredMetadata> {
   constructor(options: AnonymousSessionsOptions) {
     if (options === null || typeof options !== 'object') {
       throw new ConfigurationError('options', 'anonymousSessions() needs an options object with issuer and audience');
@@ -79,6 +90,32 @@ export class AnonymousSessions {
    */
   strategy(options: LocalStrategyOptions = {}, verify?: VerifyFunction): AnonymousStrategy {
     return new AnonymousStrategy({ ...options, verifier: internalsOf(this).verifier }, verify);
+  }
+
+  /**
+   * A guard for routes that act on the guest: a cookie guest passes; a request authenticated with an anonymous bearer
+   * token (by `passport.authenticate('anonymous')`, or by this guard itself) gets `req.anonymous` loaded from the store,
+   * with parsed metadata, `update()` and `revoke()`; anything else is 401 `guest_required` (with an RFC 6750 challenge
+   * when a bearer token was presented).
+   *
+   * @example
+   * app.put('/api/cart', anon.requireGuest(), async (req, res) => res.json(await anon.guest(req).update({ cart: req.body.cart })));
+   */
+  requireGuest(): RequestHandler {
+    const i = internalsOf(this);
+    return step(async function requireGuest(req, _res, next) {
+      await ensureGuest(i, req);
+      next();
+    });
+  }
+
+  /**
+   * The request's guest, typed with this instance's metadata; throws 401 `guest_required` when there is none (mount
+   * `requireGuest()` first on bearer routes).
+   */
+  guest(req: Request): AnonymousSession<M> {
+    if (!req.anonymous) throw new AccessDeniedError('guest_required', 'This request has no anonymous session');
+    return req.anonymous as unknown as AnonymousSession<M>;
   }
 
   /** A guard for routes that need a registered account: no user is 401, an anonymous user 403. */
@@ -106,7 +143,8 @@ export class AnonymousSessions {
   }
 
   /** A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). */
-  previewTransfer(req: Request, user: Express.User): Promise<TransferPreview> {
+  previewTransfer(req: Request, user: Express.User | undefined): Promise<TransferPreview> {
+    if (user === undefined) return Promise.reject(new AccessDeniedError('login_required', 'previewTransfer() needs the signed-in user'));
     return internalsOf(this).transfers.preview(req, user);
   }
 
@@ -133,24 +171,37 @@ export class AnonymousSessions {
     return anonymousMiddleware(i.handles, i.logger);
   }
 
+  /**
+   * Cookie options for express-session that keep a guest as long as it can live: `sessionCookieDefaults` (HttpOnly,
+   * SameSite=Lax, Secure over TLS) and `maxAge` = `lifetimes.absolute`. connect-redis and express-session's
+   * MemoryStore keep the session as long as the cookie.
+   *
+   * @example
+   * app.use(session({ store, secret, resave: false, saveUninitialized: false, cookie: anon.cookieOptions() }));
+   */
+  cookieOptions(overrides?: CookieOptions): CookieOptions {
+    return guestCookieOptions(internalsOf(this).sessions.options.lifetimes.absolute, overrides);
+  }
+
   /** Renders this library's errors (503 with `Retry-After`, metadata limits…) as JSON; mount last. */
   errorHandler(): ErrorRequestHandler {
     return renderErrors('app', internalsOf(this));
   }
 
   /** Creates and stores a session outside a request (imports, server-side flows). */
-  createSession(input?: CreateInput): Promise<ActiveRecord> {
-    return internalsOf(this).sessions.create(input);
+  async createSession(input?: CreateInput<M>): Promise<AnonymousSessionInfo<M>> {
+    return infoOf<M>(await internalsOf(this).sessions.create(input as CreateInput));
   }
 
-  /** The active record, or undefined if it is unknown, expired or ended. */
-  getSession(sessionId: string): Promise<ActiveRecord | undefined> {
-    return internalsOf(this).sessions.load(sessionId);
+  /** The active session, metadata parsed; undefined if it is unknown, expired or ended. */
+  async getSession(sessionId: string): Promise<AnonymousSessionInfo<M> | undefined> {
+    const record = await internalsOf(this).sessions.load(sessionId);
+    return record && infoOf<M>(record);
   }
 
-  /** Changes a session's metadata atomically, outside a request. */
-  updateSession(sessionId: string, change: MetadataChange, options?: UpdateOptions): Promise<ActiveRecord> {
-    return internalsOf(this).sessions.update(sessionId, change, options);
+  /** Changes a session's metadata atomically, outside a request; resolves to the session after the change. */
+  async updateSession(sessionId: string, change: MetadataChange<M>, options?: UpdateOptions): Promise<AnonymousSessionInfo<M>> {
+    return infoOf<M>(await internalsOf(this).sessions.update(sessionId, change as MetadataChange, options));
   }
 
   /** Ends a session server-side; resolves false if it was not active. */

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   update_conflict: 409,
   temporarily_unavailable: 503,
   rate_limited: 429,
+  challenge_required: 429,
   // OAuth 2.0 (RFC 6749 section 5.2, RFC 6750, RFC 7009) and the hosted platforms' codes
   invalid_request: 400,
   invalid_client: 401,
@@ -133,6 +134,16 @@ export class UpdateConflictError extends AnonymousSessionError {
 export class RateLimitedError extends AnonymousSessionError {
   constructor(retryAfterSeconds: number) {
     super('rate_limited', 'Too many anonymous sessions created from this address; retry later', {
+      expose: true,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/** Past the creation limit, the app's challenge hook (Turnstile, hCaptcha, proof of work) did not pass the request. */
+export class ChallengeRequiredError extends AnonymousSessionError {
+  constructor(retryAfterSeconds: number) {
+    super('challenge_required', 'Too many anonymous sessions created from this address: complete the challenge and retry', {
       expose: true,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });

@@ -24,6 +24,7 @@ export { TokenError } from './tokens/token-error';
 export type { TokenFailure } from './tokens/token-error';
 export {
   AnonymousSessionError,
+  ChallengeRequiredError,
   AccessDeniedError,
   ConfigurationError,
   CrossSiteRequestError,
@@ -36,6 +37,7 @@ export {
   TransferError,
   UpdateConflictError,
   ERROR_STATUS,
+  isStoreOutage,
 } from './errors';
 export type { ErrorCode, OAuthErrorCode, MetadataErrorCode, CrossSiteReason } from './errors';
 export { keygen } from './cli/keygen';

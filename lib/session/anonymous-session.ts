@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { ActiveRecord, AnonymousSessionRecord, SessionState } from './record';
-import type { Metadata } from './metadata';
+import type { Metadata, RegisteredMetadata } from './metadata';
 import type { MetadataChange, SessionService, UpdateOptions } from './session-service';
 import type { SessionBinding } from './binding';
 import type { IssueOptions, TokenResponse } from '../tokens/token-service';
@@ -18,7 +18,7 @@ import { SessionNotActiveError } from '../errors';
  *   res.json(metadata.cart);
  * });
  */
-export interface AnonymousSession {
+export interface AnonymousSession<M extends object = RegisteredMetadata> {
   /** Anonymous user id, e.g. `anon|3f0c…`. Provisional until `persisted` in lazy mode. */
   readonly id: string;
   readonly sessionId: string;
@@ -30,13 +30,13 @@ export interface AnonymousSession {
   /** False for a lazy-mode visitor who has not yet written anything: no record, no cookie. */
   readonly persisted: boolean;
   /** A frozen snapshot, as of this request (or the last `update`/`reload`). */
-  readonly metadata: Readonly<Metadata>;
+  readonly metadata: Readonly<M>;
   /**
    * Changes metadata atomically and returns the new metadata. Pass a function of the current metadata, or an
    * RFC 7396 merge patch (`null` deletes a key). Concurrent updates from other tabs or processes are never lost.
    * Throws `MetadataError` over a limit (nothing written) and `SessionNotActiveError` once the session ended.
    */
-  update(change: MetadataChange, options?: UpdateOptions): Promise<Readonly<Metadata>>;
+  update(change: MetadataChange<M>, options?: UpdateOptions): Promise<Readonly<M>>;
   /** Re-reads the record (another request may have changed it). */
   reload(): Promise<void>;
   /** Stores a lazy-mode session and binds it to the browser's session cookie. No-op once persisted. */
@@ -61,7 +61,7 @@ export interface HandleServices {
 }
 
 /** The implementation of `req.anonymous`, built by the middleware. */
-export class GuestHandle implements AnonymousSession {
+export class GuestHandle implements AnonymousSession<Metadata> {
   readonly #services: HandleServices;
   readonly #req: Request;
   #record: AnonymousSessionRecord;
@@ -152,7 +152,7 @@ export class GuestHandle implements AnonymousSession {
 }
 
 /** The record behind a `req.anonymous` this library built. */
-export function recordOf(handle: AnonymousSession): Readonly<AnonymousSessionRecord> {
+export function recordOf(handle: AnonymousSession<object>): Readonly<AnonymousSessionRecord> {
   if (!(handle instanceof GuestHandle)) throw new TypeError('req.anonymous was not set by anon.middleware()');
   return handle.record;
 }

@@ -1,27 +1,43 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import type { AnonymousStore } from '../store/types';
-import { RateLimitedError } from '../errors';
-import { integerInRange, optionsObject, positiveInteger } from '../config/validate';
+import { ChallengeRequiredError, RateLimitedError } from '../errors';
+import { integerInRange, optionalFunction, optionsObject, positiveInteger } from '../config/validate';
 
 export interface RateLimitOption {
-  /** Guests one client address (IPv6: one prefix) may create per `duration`. Default 30. */
+  /**
+   * Guests one client address (IPv6: one prefix) may create per `duration`. Default 120: a hundred shoppers behind
+   * one carrier-grade NAT or office proxy who arrive within a minute all get a guest; a flood from one address is
+   * held to this rate.
+   */
   points?: number;
   /** Window in seconds. Default 60. */
   duration?: number;
   /** IPv6 addresses are grouped by this prefix length, since one subscriber gets a whole prefix. Default 56. */
   ipv6Prefix?: number;
+  /**
+   * Asked, past the limit, instead of refusing: verify the challenge the client solved (a Turnstile or hCaptcha
+   * token, a proof of work) and resolve true to let this creation through (it is still counted). Without it, or when
+   * it resolves false, the creation is refused: 429 `rate_limited`, or `challenge_required` when a hook is set.
+   */
+  challenge?: (req: Request) => boolean | Promise<boolean>;
 }
 
-export type ResolvedRateLimit = Required<RateLimitOption>;
+export interface ResolvedRateLimit {
+  points: number;
+  duration: number;
+  ipv6Prefix: number;
+  challenge: ((req: Request) => boolean | Promise<boolean>) | undefined;
+}
 
 export function resolveRateLimit(value: RateLimitOption | false | undefined): ResolvedRateLimit | false {
   if (value === false) return false;
-  const v = optionsObject(value, 'rateLimit', ['points', 'duration', 'ipv6Prefix']);
+  const v = optionsObject(value, 'rateLimit', ['points', 'duration', 'ipv6Prefix', 'challenge']);
   return {
-    points: positiveInteger(v.points ?? 30, 'rateLimit.points'),
+    points: positiveInteger(v.points ?? 120, 'rateLimit.points'),
     duration: positiveInteger(v.duration ?? 60, 'rateLimit.duration'),
     ipv6Prefix: integerInRange(v.ipv6Prefix ?? 56, 'rateLimit.ipv6Prefix', 16, 128),
+    challenge: optionalFunction(v.challenge, 'rateLimit.challenge'),
   };
 }
 
@@ -41,7 +57,11 @@ export class CreationLimiter {
     const now = this.clock();
     const key = `create:${clientKey(req.ip ?? 'unknown', this.options.ipv6Prefix)}`;
     const { count, resetAt } = await this.store.countHit(key, this.options.duration * 1000, now);
-    if (count > this.options.points) throw new RateLimitedError(Math.max(1, Math.ceil((resetAt - now) / 1000)));
+    if (count <= this.options.points) return;
+    const retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
+    const { challenge } = this.options;
+    if (!challenge) throw new RateLimitedError(retryAfter);
+    if (!(await challenge(req))) throw new ChallengeRequiredError(retryAfter);
   }
 }
 

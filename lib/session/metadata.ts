@@ -5,6 +5,24 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** Application-defined metadata: a JSON object (cart reference, preferences, consents). Never a secure store. */
 export type Metadata = { [key: string]: JsonValue };
 
+/**
+ * Declare your metadata's shape once, and `req.anonymous.metadata`, `update()`, `onTransfer`'s guest and the
+ * merge helpers are typed with it everywhere:
+ *
+ * @example
+ * declare module 'express-anonymous-session' {
+ *   interface Register { metadata: { cart?: Array<{ sku: string; quantity: number }>; prefs?: { currency: string } } }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Register {}
+
+/** The metadata type declared in `Register`, or plain JSON `Metadata`. */
+export type RegisteredMetadata = Register extends { metadata: infer M extends object } ? M : Metadata;
+
+/** An RFC 7396 merge patch of `M`: listed keys are replaced or merged, `null` deletes one. */
+export type MetadataPatch<M> = { [K in keyof M]?: M[K] | null };
+
 export interface MetadataLimits {
   /** Largest serialized size in UTF-8 bytes. */
   metadataBytes: number;

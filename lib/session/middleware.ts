@@ -2,9 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { HandleServices } from './anonymous-session';
 import type { Logger } from '../config/logger';
 import { GuestHandle } from './anonymous-session';
-import { MisconfiguredError, RateLimitedError } from '../errors';
+import { ChallengeRequiredError, MisconfiguredError, RateLimitedError } from '../errors';
 import { logError, warnOnce } from '../config/logger';
 import { PATHS } from '../config/endpoints';
+import { lifetimeProblem } from './cookie-defaults';
 
 const BEARER = /^bearer\s/i;
 const ENDPOINTS = new Set<string>([PATHS.token, PATHS.logout, PATHS.revocation, PATHS.introspection]);
@@ -37,7 +38,7 @@ async function persistOrRender(anonymous: GuestHandle): Promise<void> {
   try {
     await anonymous.persist();
   } catch (err) {
-    if (!(err instanceof RateLimitedError)) throw err;
+    if (!(err instanceof RateLimitedError || err instanceof ChallengeRequiredError)) throw err;
   }
 }
 
@@ -57,7 +58,7 @@ function persistOnPageView(req: Request, res: Response, anonymous: GuestHandle, 
     anonymous.persist().then(
       () => end.apply(this, args as Parameters<Response['end']>),
       (err: unknown) => {
-        if (!(err instanceof RateLimitedError)) logError(logger, 'a page view could not store its guest', err);
+        if (!(err instanceof RateLimitedError || err instanceof ChallengeRequiredError)) logError(logger, 'a page view could not store its guest', err);
         end.apply(this, args as Parameters<Response['end']>);
       },
     );
@@ -73,10 +74,20 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
   const { sessions, binding } = services;
   const { skip, persist, guestsForSignedInUsers } = sessions.options;
 
+  let lifetimesChecked = false;
+  /** Once, at the first request: the cookie and the session store must keep a guest as long as it lives. */
+  const checkLifetimes = (req: Request) => {
+    if (lifetimesChecked) return;
+    lifetimesChecked = true;
+    const problem = lifetimeProblem(req, sessions.options.lifetimes.idle);
+    if (problem) warnOnce(logger, 'guest-lifetime', problem);
+  };
+
   return async function anonymousSession(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       if (!req.session) throw new MisconfiguredError(MISSING_SESSION);
       if (skip?.(req)) return next();
+      checkLifetimes(req);
       // A bearer request is identified by its token: no cookie guest is loaded or minted, so an API call does not
       // depend on the store (stateless checks keep working through a store outage).
       if (BEARER.test(req.headers.authorization ?? '')) return next();

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Metadata } from './metadata';
 
 /** `active`, or ended: `transferred` to a real user at login/sign-up, or `revoked` (logout, admin). */
 export type SessionState = 'active' | 'transferred' | 'revoked';
@@ -82,4 +83,32 @@ export function isActive(record: AnonymousSessionRecord | undefined, now: number
 /** Whether the record is past its expiry (whatever its state): stores drop it, readers treat it as unknown. */
 export function isExpired(record: AnonymousSessionRecord, now: number): boolean {
   return record.expiresAt <= now;
+}
+
+/** A guest as the API returns it (`anon.getSession()`, `createSession()`, `updateSession()`): metadata parsed. */
+export interface AnonymousSessionInfo<M = Metadata> {
+  sessionId: string;
+  /** The anonymous user id, `anon|…`. */
+  userId: string;
+  state: SessionState;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  metadata: M;
+}
+
+/** The public view of a stored record. */
+export function infoOf<M>(record: AnonymousSessionRecord): AnonymousSessionInfo<M> {
+  return {
+    sessionId: record.sessionId,
+    userId: record.userId,
+    state: record.state,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    expiresAt: record.expiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    metadata: JSON.parse(record.metadata) as M,
+  };
 }

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { AnonymousStore } from '../store/types';
 import type { ResolvedSessionOptions } from './options';
 import type { ActiveRecord } from './record';
-import type { Metadata } from './metadata';
+import type { Metadata, MetadataPatch } from './metadata';
 import type { CreationLimiter } from './creation-limit';
 import { newRecord, newUserId, isActive, slidingExpiry } from './record';
 import { parseMetadata, serializeMetadata, mergePatch } from './metadata';
@@ -10,7 +10,7 @@ import { MetadataError, SessionNotActiveError, UpdateConflictError } from '../er
 import { UPDATE_ID } from '../config/validate';
 
 /** A metadata change: a merge patch (RFC 7396), or a function from the current metadata to the next. */
-export type MetadataChange = Metadata | ((current: Metadata) => Metadata);
+export type MetadataChange<M = Metadata> = MetadataPatch<M> | ((current: M) => M);
 
 export interface UpdateOptions {
   /**
@@ -20,8 +20,8 @@ export interface UpdateOptions {
   idempotencyKey?: string;
 }
 
-export interface CreateInput {
-  metadata?: Metadata;
+export interface CreateInput<M = Metadata> {
+  metadata?: M;
   /** An id supplied by the app; the caller has validated that it may. */
   userId?: string;
 }
@@ -169,7 +169,7 @@ export function applyChange(change: MetadataChange, current: Metadata): Metadata
   if (change === null || typeof change !== 'object' || Array.isArray(change)) {
     throw new MetadataError('metadata_invalid', 'A metadata change must be an object (merge patch) or a function');
   }
-  return mergePatch(current, change);
+  return mergePatch(current, change as Metadata);
 }
 
 function delay(ms: number): Promise<void> {

@@ -56,7 +56,7 @@ describe('POST /anonymous/token: create', () => {
     shouldBeTokenResponse(json);
     for (const [res, cart] of [[form, 'c1'], [json, 'c2']] as const) {
       const sid = decode(res.body.access_token).claims.sid as string;
-      expect(JSON.parse((await anon.getSession(sid))!.metadata)).toEqual({ cart_id: cart });
+      expect((await anon.getSession(sid))!.metadata).toEqual({ cart_id: cart });
     }
   });
 

@@ -175,8 +175,7 @@ describe('misconfiguration', () => {
     app.get('/', (req, res) => res.json({ anonymous: req.anonymous?.id ?? null }));
     for (let i = 0; i < 3; i++) expect((await request(app).get('/').set('X-Forwarded-Proto', 'https')).body.anonymous).toBeNull();
     expect(store.size).toBe(0);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/trust proxy/);
+    expect(warnings.filter((w) => /trust proxy/.test(w))).toHaveLength(1);
   });
 
   it("behind a TLS proxy with app.set('trust proxy') the secure cookie works", async () => {

@@ -7,7 +7,7 @@ import { fakeResponse, runStrategy, WELL_FORMED_CHALLENGE } from '../support/str
 import { internals, issueDirect } from '../support/internals';
 
 async function tokensFor(anon: AnonymousSessions, scope = '') {
-  const record = await anon.createSession();
+  const record = await internals(anon).sessions.create();
   return { record, ...(await issueDirect(anon, record, scope, AUDIENCE)) };
 }
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });

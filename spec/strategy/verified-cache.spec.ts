@@ -3,13 +3,13 @@ import { anonymousSessions } from '../../lib';
 import { ISSUER, AUDIENCE, frozenClock } from '../support/app';
 import { TEST_KEYS } from '../support/keys';
 import { runStrategy } from '../support/strategy';
-import { issueDirect } from '../support/internals';
+import { internals, issueDirect } from '../support/internals';
 
 describe('verified-token cache', () => {
   const clock = frozenClock(Date.now());
   const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, clock: clock.now });
   async function token(): Promise<string> {
-    const record = await anon.createSession();
+    const record = await internals(anon).sessions.create();
     return (await issueDirect(anon, record, '', AUDIENCE)).access_token;
   }
   const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
@@ -52,7 +52,7 @@ describe('verified-token cache', () => {
 
   it('with checkRevocation, a cached token of a revoked session is refused at once', async () => {
     const strategy = anon.strategy({ checkRevocation: true });
-    const record = await anon.createSession();
+    const record = await internals(anon).sessions.create();
     const t = (await issueDirect(anon, record, '', AUDIENCE)).access_token;
     expect((await runStrategy(strategy, bearer(t))).kind).toBe('success');
     await anon.revokeSession(record.sessionId);
