@@ -2,10 +2,12 @@
 import { keygen } from './keygen';
 import type { AsymmetricAlgorithm } from '../tokens/keys';
 
-const USAGE = `Usage: express-anonymous-session keygen [--alg ES256|EdDSA|RS256|PS256] [--jwe]
+const USAGE = `Usage: express-anonymous-session keygen [--alg=ES256|EdDSA|RS256|PS256] [--jwe]
 
 Prints a fresh key set as JSON: pass it as the \`keys\` option of anonymousSessions().
 To rotate, put the new access key first and keep the old one after it until its tokens expired.`;
+
+const ALGORITHMS: AsymmetricAlgorithm[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
 
 function main(argv: string[]): number {
   const [command, ...rest] = argv;
@@ -16,9 +18,13 @@ function main(argv: string[]): number {
   let alg: AsymmetricAlgorithm = 'ES256';
   let jwe = false;
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--jwe') jwe = true;
-    else if (rest[i] === '--alg' && ['ES256', 'EdDSA', 'RS256', 'PS256'].includes(rest[i + 1])) alg = rest[++i] as AsymmetricAlgorithm;
-    else {
+    const [flag, inline] = rest[i].split('=', 2) as [string, string | undefined];
+    const value = inline ?? rest[i + 1];
+    if (flag === '--jwe' && inline === undefined) jwe = true;
+    else if (flag === '--alg' && ALGORITHMS.includes(value as AsymmetricAlgorithm)) {
+      alg = value as AsymmetricAlgorithm;
+      if (inline === undefined) i += 1;
+    } else {
       console.error(`Unknown argument: ${rest[i]}\n\n${USAGE}`);
       return 2;
     }

@@ -17,9 +17,11 @@ import { remoteVerifier } from './verifier';
  * Loads or enriches the user; `false` refuses the token (401). Either returns (sync or a promise), or, declared
  * with three parameters, calls `done` like other Passport strategies. What it throws goes to `next(err)`.
  */
-export type VerifyFunction =
-  | ((user: AnonymousUser, req: Request) => Express.User | false | Promise<Express.User | false>)
-  | ((user: AnonymousUser, req: Request, done: (err: unknown, user?: Express.User | false) => void) => void);
+export type VerifyFunction = (
+  user: AnonymousUser,
+  req: Request,
+  done: (err: unknown, user?: Express.User | false) => void,
+) => Express.User | false | void | Promise<Express.User | false>;
 
 interface CommonOptions {
   /** Strategy name for `passport.authenticate(name)`. Default `anonymous`. */
@@ -219,13 +221,11 @@ export class AnonymousStrategy extends Strategy {
     if (!verify) return Promise.resolve(user as Express.User);
     if (verify.length >= 3) {
       return new Promise((resolve, reject) => {
-        (verify as (u: AnonymousUser, r: Request, done: (err: unknown, user?: Express.User | false) => void) => void)(user, req, (err, result) =>
-          err ? reject(err) : resolve(result ?? false),
-        );
+        verify(user, req, (err, result) => (err ? reject(err) : resolve(result ?? false)));
       });
     }
     try {
-      return Promise.resolve((verify as (u: AnonymousUser, r: Request) => Express.User | false | Promise<Express.User | false>)(user, req));
+      return Promise.resolve(verify(user, req, () => undefined) as Express.User | false | Promise<Express.User | false>);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -1,4 +1,5 @@
-// Type-level checks of the public surface as a consumer sees it (compiled by `npm run typecheck:consumer`).
+// Type-level checks of the public surface as a consumer sees it (compiled by `npm run test:packaging`, strict,
+// without skipLibCheck). This consumer registers its metadata type (see ShopMetadata below): req.anonymous is typed.
 import express from 'express';
 import session from 'express-session';
 import { anonymousSessions, type AnonymousSession, type Metadata } from 'express-anonymous-session';
@@ -10,8 +11,10 @@ app.use(anon.middleware());
 app.get('/', async (req, res) => {
   const guest: AnonymousSession | undefined = req.anonymous;
   const bound: string | undefined = req.session.anonymous;
-  const next: Readonly<Metadata> | undefined = await guest?.update({ cart: ['a'] });
-  res.json({ id: guest?.id, bound, next });
+  const next = await guest?.update({ cart: [{ sku: 'a', quantity: 1 }] });
+  const plain = req.anonymous as AnonymousSession<Metadata> | undefined;
+  const json: Readonly<Metadata> | undefined = await plain?.update({ anything: ['goes'] });
+  res.json({ id: guest?.id, bound, next, json });
 });
 
 // The strategy, transfer and guards as a consumer types them.
@@ -43,3 +46,31 @@ void anon.tokens;
 void anon.service;
 // @ts-expect-error the store is the app's own object, not reachable through the facade
 void anon.store;
+
+// Metadata typed once (Register) for req.anonymous, and per instance for what the instance hands out.
+interface ShopMetadata {
+  cart?: Array<{ sku: string; quantity: number }>;
+  prefs?: { currency: 'EUR' | 'USD' };
+}
+declare module 'express-anonymous-session' {
+  interface Register {
+    metadata: ShopMetadata;
+  }
+}
+const shop = anonymousSessions<ShopMetadata>({ issuer: 'https://shop.test', audience: 'api' });
+app.post('/cart', shop.requireGuest(), async (req, res) => {
+  const cart: Array<{ sku: string; quantity: number }> | undefined = req.anonymous!.metadata.cart;
+  const next = await shop.guest(req).update((m) => ({ ...m, cart: [...(m.cart ?? []), { sku: 'tea', quantity: 1 }] }));
+  const currency: 'EUR' | 'USD' | undefined = next.prefs?.currency;
+  // @ts-expect-error a cart line is { sku, quantity }
+  await shop.guest(req).update({ cart: [{ sku: 1 }] });
+  const info = await shop.getSession('sid');
+  const lines: number | undefined = info?.metadata.cart?.length;
+  res.json({ cart, currency, lines });
+});
+// Without annotations under strict: the verify callback's user and previewTransfer's possibly-undefined user.
+passport.use(shop.strategy({}, (user) => (user.scope.includes('cart') ? user : false)));
+app.get('/preview', async (req, res) => {
+  const preview = await shop.previewTransfer(req, req.user);
+  res.json(preview.status);
+});

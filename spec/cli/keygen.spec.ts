@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import request from 'supertest';
+import { buildApp } from '../support/app';
+import { decode } from '../support/oauth';
+
+const CLI = join(__dirname, '../../lib/cli/main.ts');
+/** What `npm run keygen -- …` runs in a clone (no build needed), and `npx express-anonymous-session keygen` after install. */
+const keygen = (...args: string[]) => execFileSync(process.execPath, ['--import=tsx', CLI, 'keygen', ...args], { encoding: 'utf8' });
+
+describe('express-anonymous-session keygen', () => {
+  it.each([
+    [['--alg=EdDSA'], 'EdDSA'],
+    [['--alg', 'PS256'], 'PS256'],
+    [[], 'ES256'],
+  ])('%j prints a key set the library accepts, signing with %s', async (args, alg) => {
+    const keys = JSON.parse(keygen(...args));
+    const { app } = buildApp({ keys, rateLimit: false }, undefined, (a, anon) => a.use(anon.router()));
+    const res = await request(app).post('/anonymous/token').send({}).expect(200);
+    expect(decode(res.body.access_token).header.alg).toBe(alg);
+  });
+
+  it('refuses an unknown algorithm or flag with the usage, exit code 2', () => {
+    for (const args of [['--alg=HS256'], ['--bogus']]) {
+      let status: number | undefined;
+      try {
+        keygen(...args);
+      } catch (err) {
+        status = (err as { status?: number }).status;
+      }
+      expect(status).toBe(2);
+    }
+  });
+});
