@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import { TEST_KEYS } from './keys';
 import { anonymousSessions, type AnonymousSessions, type AnonymousSessionsOptions } from '../../lib';
@@ -29,6 +29,7 @@ export function buildApp(
       resave: false,
       saveUninitialized: false,
       store: sessionStore,
+      cookie: anon.cookieOptions(),
     }),
   );
   app.use(anon.middleware());
@@ -38,7 +39,7 @@ export function buildApp(
     const a = req.anonymous;
     res.json(a ? { id: a.id, sessionId: a.sessionId, persisted: a.persisted, metadata: a.metadata } : null);
   });
-  app.post('/cart', async (req, res) => {
+  app.post('/cart', route(async (req, res) => {
     const sku = String(req.body.sku);
     const idempotencyKey = req.get('Idempotency-Key');
     const metadata = await req.anonymous!.update(
@@ -46,16 +47,21 @@ export function buildApp(
       idempotencyKey === undefined ? {} : { idempotencyKey },
     );
     res.json(metadata);
-  });
-  app.patch('/metadata', async (req, res) => {
+  }));
+  app.patch('/metadata', route(async (req, res) => {
     res.json(await req.anonymous!.update(req.body));
-  });
-  app.post('/revoke', async (req, res) => {
+  }));
+  app.post('/revoke', route(async (req, res) => {
     await req.anonymous!.revoke();
     res.status(204).end();
-  });
+  }));
   app.use(anon.errorHandler());
   return { app, anon };
+}
+
+/** An async route that hands its failure to `next`, as an Express 4 app must (the suite also runs on Express 4). */
+export function route(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req, res, next) => void handler(req, res).catch(next);
 }
 
 /** A clock tests move by hand. */

@@ -1,13 +1,13 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { MemoryStore, type AnonymousSessions, type IssueOptions } from '../../lib';
-import { buildApp } from '../support/app';
+import { buildApp, route } from '../support/app';
 import { decode } from '../support/oauth';
 import { runStrategy } from '../support/strategy';
 
 /** A page route that hands tokens to its own script: `req.anonymous.issueTokens()`. */
 const mountIssuer = (a: Express) =>
-  a.post('/page-tokens', async (req, res) => res.json(await req.anonymous!.issueTokens(req.get('x-options') ? (JSON.parse(req.get('x-options')!) as IssueOptions) : undefined)));
+  a.post('/page-tokens', route(async (req, res) => void res.json(await req.anonymous!.issueTokens(req.get('x-options') ? (JSON.parse(req.get('x-options')!) as IssueOptions) : undefined))));
 
 describe('req.anonymous.issueTokens()', () => {
   it("mints tokens for the cookie's guest, which the strategy accepts", async () => {
