@@ -59,7 +59,11 @@ export async function waitForPing(url: string, timeoutMs: number): Promise<void>
       await client.close();
       return;
     } catch (err) {
-      client.destroy?.();
+      try {
+        client.destroy();
+      } catch {
+        // a client whose connect failed is already closed, and destroying it again throws: keep polling
+      }
       if (Date.now() > deadline) throw new Error(`${REDIS_MISSING} (no PING reply from ${url}: ${String(err)})`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
