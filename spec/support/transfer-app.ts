@@ -175,7 +175,9 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
 
 function summarize(outcome: import('../../lib').TransferOutcome | undefined): unknown {
   if (!outcome) return null;
-  if (outcome.status === 'failed') return { status: 'failed', error: String(outcome.error) };
+  if (outcome.status === 'failed') {
+    return { status: 'failed', error: String(outcome.error), ...(outcome.cleanupError === undefined ? {} : { cleanupError: String(outcome.cleanupError) }) };
+  }
   if (outcome.status === 'merged') return { status: 'merged', anonymousUserId: outcome.anonymous.userId };
   if (outcome.status === 'deferred') return { status: 'deferred', anonymousUserId: outcome.anonymous.userId, metadata: outcome.anonymous.metadata };
   const { transferId: _, ...rest } = outcome as { transferId?: string };
