@@ -63,6 +63,8 @@ export interface TransferAppOptions {
   middlewareFirst?: boolean;
   /** Called in the hook between computing the merge and writing it (delays, failures, crashes). */
   onMerge?: (user: ShopUser, context: TransferContext) => Promise<void> | void;
+  /** Called first thing in every hook run. */
+  onAttempt?: (context: TransferContext) => Promise<void> | void;
   /** Skip a transfer id already written (the idempotent hook; the write is not atomic here, the tests run one process). */
   idempotent?: boolean;
   /** Refuse a write whose fence is smaller than the account's (an attempt that lost its lease). */
@@ -93,6 +95,7 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
     // The serialized hook: the account lease is held, so read the account here, not as the login saw it.
     async onTransfer(context) {
       const { anonymous, user, transferId } = context;
+      await options.onAttempt?.(context);
       const account = (await users.get((user as ShopUser).id)) ?? (user as ShopUser);
       if (options.idempotent && account.transfers?.includes(transferId)) return account;
       const merged: ShopUser = { ...account, data: mergeMetadata({ cart: cartBySku(), consents: union() }, account.data, anonymous.metadata) };
