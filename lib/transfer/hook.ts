@@ -9,9 +9,16 @@ export type HookResult = { ok: true; user: Express.User; dropped: DroppedValue[]
 /**
  * Runs the app's merge hook, collecting what the merge policies drop, for at most `timeoutSeconds`. Past that the
  * attempt gives up its leases (`keeper.abandon`, which aborts the hook's `signal`) and answers a failure; the hook
- * may still be running, so the caller lets its claim and lease lapse instead of giving them back.
+ * may still be running, so the caller lets its claim and lease lapse instead of giving them back; when it settles
+ * after all, `onLate` hears how.
  */
-export async function runHook(onTransfer: OnTransfer | undefined, context: TransferContext, keeper: LeaseKeeper, timeoutSeconds: number): Promise<HookResult> {
+export async function runHook(
+  onTransfer: OnTransfer | undefined,
+  context: TransferContext,
+  keeper: LeaseKeeper,
+  timeoutSeconds: number,
+  onLate: (outcome: { error?: unknown }) => void,
+): Promise<HookResult> {
   if (!onTransfer) return { ok: true, user: context.user, dropped: [] };
   const running = collectDrops(() => onTransfer(context));
   let timer: NodeJS.Timeout | undefined;
@@ -19,7 +26,7 @@ export async function runHook(onTransfer: OnTransfer | undefined, context: Trans
   try {
     const settled = await Promise.race([running, timeout]);
     if (settled === 'timeout') {
-      running.catch(() => undefined); // a late failure is nobody's to handle now
+      running.then(() => onLate({}), (error: unknown) => onLate({ error })); // reported, not swallowed
       const error = new TransferError('transfer_failed', `onTransfer did not settle within transfer.hookTimeout (${timeoutSeconds} s)`);
       keeper.abandon(error);
       return { ok: false, error, timedOut: true };

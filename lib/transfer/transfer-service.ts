@@ -102,7 +102,8 @@ export class TransferService {
       keeper.holdAccount(userId);
       const anonymous = snapshot(record);
       hookStarted = true;
-      const hook = await runHook(options.onTransfer, { anonymous, user, reason: attempt.reason, req, transferId, fence, signal: keeper.signal }, keeper, options.hookTimeout);
+      const context = { anonymous, user, reason: attempt.reason, req, transferId, fence, signal: keeper.signal };
+      const hook = await runHook(options.onTransfer, context, keeper, options.hookTimeout, (late) => this.lateHook(transferId, late));
       keeper.stop();
       if (!hook.ok) {
         // After a timeout the hook may still be writing: its claim and lease lapse rather than being given back.
@@ -133,7 +134,8 @@ export class TransferService {
     } catch (err) {
       // A store failure before the hook ran: give the guest back now rather than after the lease. After the hook ran,
       // its write may have committed: the claim lapses, and the retry (same transferId) is the app's to recognise.
-      if (!hookStarted) await this.giveBack(record.sessionId, token);
+      const cleanupError = hookStarted ? undefined : await this.giveBack(record.sessionId, token);
+      if (cleanupError !== undefined) logError(this.deps.logger, `transfer ${transferId}: giving the guest's claim back failed; it lapses after transfer.lease`, cleanupError);
       throw err;
     } finally {
       keeper.stop();
@@ -230,6 +232,12 @@ export class TransferService {
     } catch (err) {
       logError(this.deps.logger, `transfer ${transferId}: giving the account lease back failed; it lapses after transfer.lease`, err);
     }
+  }
+
+  /** A hook that settled after `transfer.hookTimeout`: its attempt already failed; say what it did after all. */
+  private lateHook(transferId: string, late: { error?: unknown }): void {
+    if (late.error !== undefined) logError(this.deps.logger, `transfer ${transferId}: onTransfer failed after transfer.hookTimeout`, late.error);
+    else this.deps.logger.warn(`express-anonymous-session: transfer ${transferId}: onTransfer returned after transfer.hookTimeout; whatever it wrote, the next login retries with the same transferId`);
   }
 
   /** Reports the outcome (events, log); a guest kept by an `ask` login is forgotten once it cannot transfer any more. */

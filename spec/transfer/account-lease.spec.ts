@@ -175,7 +175,9 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
     hang = false;
     const next = await eventually(async () => (await login(app, 'alice', token)).body.transfer.status, (s) => s === 'merged', 5000, 100);
     expect(next).toBe('merged');
-    release();
+    release(); // the stuck hook's late write is refused: reported, not swallowed
+    await eventually(async () => logs.length, (n) => n > 1, 2000, 10);
+    expect(logs[1]).toEqual(['error', expect.stringContaining('onTransfer failed after transfer.hookTimeout')]);
     expect(users.all.get('alice')!.data.cart).toEqual([{ sku: 'tea', quantity: 1 }, { sku: 'pen', quantity: 1 }]);
   });
 });
