@@ -10,7 +10,6 @@ import {
   union,
   RedisStore,
   sameOriginOnly,
-  sessionCookieDefaults,
   type AnonymousStore,
   type KeysOption,
 } from '../lib';
@@ -64,12 +63,13 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
     claims: [{ name: 'currency', expression: 'anonymous_session.metadata.prefs.currency' }],
     // Account holders shop in their account; static files need no guest.
     skip: (req) => req.isAuthenticated() || req.path === '/favicon.ico',
-    async onTransfer({ anonymous, user }) {
-      const account = user as Account;
-      const data = mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: MAX_QUANTITY }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata);
-      const merged = { ...account, data };
-      await accounts.save(merged);
-      return merged;
+    // Runs holding this account's lease: no other transfer into it runs meanwhile, on any process. So read the
+    // account here (not as the password check saw it), and write the merge once per transferId, refusing a stale fence.
+    async onTransfer({ anonymous, user, transferId, fence }) {
+      return accounts.applyTransfer((user as Account).username, transferId, fence, (account) => ({
+        ...account,
+        data: mergeMetadata({ cart: cartBySku({ mode: 'add', maxQuantity: MAX_QUANTITY }), consents: union(), prefs: keepUser() }, account.data, anonymous.metadata),
+      }));
     },
   });
   const passport = shopPassport(anon, accounts);
@@ -82,7 +82,7 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
       resave: false,
       saveUninitialized: false,
       store: storage.sessionStore,
-      cookie: { ...sessionCookieDefaults },
+      cookie: anon.cookieOptions(),
     }),
   );
   app.use(passport.initialize());

@@ -9,7 +9,7 @@ import type { CreateInput, MetadataChange, UpdateOptions } from './session/sessi
 import type { SessionOptions } from './session/options';
 import type { RateLimitOption } from './session/creation-limit';
 import type { TokenOptions } from './tokens/options';
-import type { OnTransfer, TransferEvent, TransferOptions, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
+import type { OnTransfer, TransferEvent, TransferEventName, TransferOptions, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
 import type { TransferMiddlewareOptions } from './transfer/middleware';
 import type { LocalStrategyOptions, VerifyFunction } from './strategy/strategy';
 import { ConfigurationError, AccessDeniedError, DEFAULT_RETRY_AFTER } from './errors';
@@ -142,10 +142,21 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
     return internalsOf(this).transfers.transfer(req, user, reason);
   }
 
-  /** A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). */
+  /**
+   * A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). It names the guest the
+   * transfer would take (a ticket is read, not spent), including one an `ask` login kept for this user.
+   */
   previewTransfer(req: Request, user: Express.User | undefined): Promise<TransferPreview> {
     if (user === undefined) return Promise.reject(new AccessDeniedError('login_required', 'previewTransfer() needs the signed-in user'));
     return internalsOf(this).transfers.preview(req, user);
+  }
+
+  /**
+   * The user said no to the guest an `anon.transfer(reason, { mode: 'ask' })` login kept: forget it. The guest
+   * itself is left as it is. Resolves whether one was kept.
+   */
+  declineTransfer(req: Request): Promise<boolean> {
+    return internalsOf(this).transfers.decline(req);
   }
 
   /** Where an anonymous user was transferred (kept `transfer.linkRetention`), to re-key data stored under its id. */
@@ -153,8 +164,11 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
     return internalsOf(this).transfers.findTransfer(anonymousUserId);
   }
 
-  /** Audit and analytics: `transfer` (merged), `transfer:conflict`, `transfer:failed`. */
-  on(event: 'transfer' | 'transfer:conflict' | 'transfer:failed', listener: (event: TransferEvent) => void): this {
+  /**
+   * Audit and analytics: `transfer` (merged), `transfer:conflict` (also `already_transferred`), `transfer:failed`,
+   * `transfer:busy`, and `transfer:outcome` for every outcome.
+   */
+  on(event: TransferEventName, listener: (event: TransferEvent) => void): this {
     internalsOf(this).transfers.events.on(event, listener);
     return this;
   }
@@ -245,7 +259,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const sessions = new SessionService(store, sessionOptions, clock, limiter);
   const binding = new SessionBinding(sessionOptions.sessionKey, retryAfter);
   const tokens = new TokenService(tokenOptions, clock, sessionOptions.lifetimes.absolute);
-  const transfers = new TransferService({ store, tokens, binding, clock }, transferOptions);
+  const transfers = new TransferService({ store, tokens, binding, clock, logger }, transferOptions);
   return {
     store,
     ownsStore: options.store === undefined,

@@ -9,7 +9,7 @@ export type { MetadataChange, CreateInput, UpdateOptions } from './session/sessi
 export type { SessionOptions } from './session/options';
 export type { RateLimitOption } from './session/creation-limit';
 export { sessionCookieDefaults } from './session/cookie-defaults';
-export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './store/types';
+export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink, AccountLeaseRequest, AccountLeaseResult } from './store/types';
 export { MemoryStore } from './store/memory';
 export type { MemoryStoreOptions } from './store/memory';
 export { RedisStore } from './store/redis';
@@ -47,10 +47,11 @@ export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOpti
 export type { AccessTokenVerifier } from './strategy/verifier';
 export { isAnonymousUser } from './strategy/anonymous-user';
 export type { AnonymousUser } from './strategy/anonymous-user';
-export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, TransferPreview, TransferEvent, TransferOptions, AnonymousSnapshot } from './transfer/types';
+export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, TransferPreview, TransferEvent, TransferEventName, TransferOptions, AnonymousSnapshot, GuestSource } from './transfer/types';
+export type { DroppedValue } from './transfer/drops';
 export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
-export type { MergePolicy, CartOptions } from './transfer/merge-policies';
+export type { MergePolicy, MergeOptions, DropReporter, CartOptions } from './transfer/merge-policies';
 export { sameOriginOnly, csrfToken } from './http/csrf';
 export type { SameOriginOptions } from './http/csrf';
 export { isSameOrigin } from './http/same-site';

@@ -1,5 +1,5 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
 import { positiveInteger } from '../config/validate';
 
 export interface MemoryStoreOptions {
@@ -36,6 +36,8 @@ export class MemoryStore implements AnonymousStore {
   private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
   private readonly links = new Map<string, { link: TransferLink; expiresAt: number }>();
   private readonly counters = new Map<string, HitCount>();
+  /** Account leases by real user id; an entry outlives its holder until the clock passes its fence. */
+  private readonly leases = new Map<string, { token?: string; until: number; fence: number }>();
   private readonly maxSessions: number;
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
@@ -199,6 +201,36 @@ export class MemoryStore implements AnonymousStore {
     return { ...entry.link };
   }
 
+  // Transfers into one account (issue #13)
+
+  async renewClaim(sessionId: string, token: string, leaseUntil: number, now: number): Promise<boolean> {
+    const entry = this.live(sessionId, now);
+    if (!entry || entry.record.state !== 'active' || entry.claimToken !== token) return false;
+    entry.claimUntil = leaseUntil;
+    return true;
+  }
+
+  async acquireAccountLease(userId: string, request: AccountLeaseRequest): Promise<AccountLeaseResult> {
+    const lease = this.leases.get(userId);
+    if (lease?.token !== undefined && lease.until > request.now) return { status: 'held' };
+    // Never below the clock: fences keep increasing after the entry is swept or the process restarts.
+    const fence = Math.max((lease?.fence ?? 0) + 1, request.now);
+    this.leases.set(userId, { token: request.token, until: request.now + request.ttl, fence });
+    return { status: 'acquired', fence };
+  }
+
+  async renewAccountLease(userId: string, token: string, ttl: number, now: number): Promise<boolean> {
+    const lease = this.leases.get(userId);
+    if (!lease || lease.token !== token || lease.until <= now) return false;
+    lease.until = now + ttl;
+    return true;
+  }
+
+  async releaseAccountLease(userId: string, token: string): Promise<void> {
+    const lease = this.leases.get(userId);
+    if (lease?.token === token) delete lease.token;
+  }
+
   /** The entry if it exists and has not expired; an expired one is dropped on sight. */
   private live(sessionId: string, now = this.clock()): Entry | undefined {
     const entry = this.entries.get(sessionId);
@@ -231,6 +263,7 @@ export class MemoryStore implements AnonymousStore {
         for (const [id, t] of this.tickets) if (t.expiresAt <= now) this.tickets.delete(id);
         for (const [id, l] of this.links) if (l.expiresAt <= now) this.links.delete(id);
         for (const [key, c] of this.counters) if (c.resetAt <= now) this.counters.delete(key);
+        for (const [id, l] of this.leases) if (l.until <= now && l.fence < now) this.leases.delete(id);
       }
       if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
       else this.sweeping = false;

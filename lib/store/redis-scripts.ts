@@ -108,3 +108,40 @@ return {n, ttl}`);
 
 /** ARGV: value expiresAt. Answers the existing value, or false after storing this one. */
 export const PUT_IF_ABSENT = script(`local v = redis.call('GET', KEYS[1]) if v then return v end redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) return false`);
+
+// Transfers into one account (issue #13). The account lease lives at `<prefix>l:{<userId>}`: a hash with the holder's
+// token `t` and the last fence `f`, expiring (PX) with the lease; a released lease keeps `f` until then.
+
+/** ARGV: token leaseUntil. Extends a claim the caller still holds on an active session. */
+export const RENEW_CLAIM = script(`
+local f = redis.call('HMGET', KEYS[1], 'st', 'cb')
+if f[1] ~= 'active' or f[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'cx', ARGV[2])
+return 1`);
+
+/**
+ * ARGV: token ttlMs. Returns {1, fence} or {0} when another holder has the lease. The fence is max(last + 1, the
+ * server's clock in ms): it keeps increasing after the key expired, and one server clock serves all app processes.
+ */
+export const ACQUIRE_LEASE = script(`
+if redis.replicate_commands then redis.replicate_commands() end
+local f = redis.call('HMGET', KEYS[1], 't', 'f')
+if f[1] then return {0} end
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local fence = math.max(tonumber(f[2] or '0') + 1, ms)
+local text = string.format('%.0f', fence)
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'f', text)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, text}`);
+
+/** ARGV: token ttlMs */
+export const RENEW_LEASE = script(`
+if redis.call('HGET', KEYS[1], 't') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`);
+
+/** ARGV: token */
+export const RELEASE_LEASE = script(`
+if redis.call('HGET', KEYS[1], 't') == ARGV[1] then redis.call('HDEL', KEYS[1], 't') end
+return 1`);

@@ -1,5 +1,5 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
-import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
 import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
@@ -163,6 +163,30 @@ export class RedisStore implements AnonymousStore {
   async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
     const value = await this.runOn(scripts.GET_VALUE, this.linkKey(anonymousUserId), []);
     return typeof value === 'string' ? (JSON.parse(value) as TransferLink) : undefined;
+  }
+
+  // Transfers into one account (issue #13)
+
+  async renewClaim(sessionId: string, token: string, leaseUntil: number, _now: number): Promise<boolean> {
+    return (await this.run(scripts.RENEW_CLAIM, sessionId, [token, String(leaseUntil)])) === 1;
+  }
+
+  async acquireAccountLease(userId: string, request: AccountLeaseRequest): Promise<AccountLeaseResult> {
+    const reply = (await this.runOn(scripts.ACQUIRE_LEASE, this.leaseKey(userId), [request.token, String(request.ttl)])) as unknown[];
+    return Number(reply[0]) === 1 ? { status: 'acquired', fence: Number(reply[1]) } : { status: 'held' };
+  }
+
+  async renewAccountLease(userId: string, token: string, ttl: number, _now: number): Promise<boolean> {
+    return (await this.runOn(scripts.RENEW_LEASE, this.leaseKey(userId), [token, String(ttl)])) === 1;
+  }
+
+  async releaseAccountLease(userId: string, token: string): Promise<void> {
+    await this.runOn(scripts.RELEASE_LEASE, this.leaseKey(userId), [token]);
+  }
+
+  /** The account lease of a real user: its own hash-tagged key, so every lease script touches one slot. */
+  private leaseKey(userId: string): string {
+    return `${this.prefix}l:{${Buffer.from(userId).toString('base64url')}}`;
   }
 
   private valueKey(key: string): string {

@@ -98,4 +98,36 @@ export interface AnonymousStore {
   /** Records where an anonymous user was transferred, kept until `expiresAt`. */
   saveTransferLink(link: TransferLink, expiresAt: number): Promise<void>;
   getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined>;
+
+  // Transfers into one account (issue #13): a lease per real user, so merges into one account run one at a time
+  // across processes, and renewals that keep a slow merge's claim and lease alive.
+
+  /** Extends a claim this caller still holds (same `token`, session still active) to `leaseUntil`. Resolves `false` if the claim is gone. */
+  renewClaim(sessionId: string, token: string, leaseUntil: number, now: number): Promise<boolean>;
+  /**
+   * Takes the lease on the real user `userId` for `request.ttl` ms unless another holder has it. On success the
+   * answer carries a fencing value larger than that of every earlier lease on this user, also after the lease's
+   * own record expired or the store restarted (it starts from the clock in ms).
+   */
+  acquireAccountLease(userId: string, request: AccountLeaseRequest): Promise<AccountLeaseResult>;
+  /** Extends the lease to `ttl` ms from now if `token` still holds it. Resolves `false` if it lapsed or another holder has it. */
+  renewAccountLease(userId: string, token: string, ttl: number, now: number): Promise<boolean>;
+  /** Gives the lease up if `token` holds it; otherwise does nothing. */
+  releaseAccountLease(userId: string, token: string): Promise<void>;
 }
+
+/** A request for the lease on one real user's account. */
+export interface AccountLeaseRequest {
+  /** Unique per transfer attempt; only its holder renews or releases the lease. */
+  token: string;
+  /** Milliseconds the lease lasts unless renewed; a crashed holder frees it after this. */
+  ttl: number;
+  now: number;
+}
+
+/** Outcome of asking for an account's lease. */
+export type AccountLeaseResult =
+  /** The caller holds the lease; `fence` increases with every lease on this account. */
+  | { status: 'acquired'; fence: number }
+  /** Another transfer into this account holds it. */
+  | { status: 'held' };

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { TokenService } from '../tokens/token-service';
 import type { AnonymousStore } from '../store/types';
+import type { GuestSource } from './types';
+import { pendingGuest } from './pending';
 
 /** Where a login request's guest comes from; never a raw anonymous id supplied by the client. */
-export type SessionSource = 'ticket' | 'session_token' | 'cookie';
+export type SessionSource = GuestSource;
 
 /** Request fields an API client or a redirect flow uses to name its guest at login. */
 export const TICKET_PARAM = 'transfer_ticket';
@@ -17,34 +19,65 @@ export function ticketId(ticket: string): string {
 }
 
 /**
- * The session id of the request's guest: a single-use ticket, else a session token (body or header), else the
- * browser's cookie-bound guest as the middleware found it before any `req.login()` regenerated the session.
- * Peeking (for a preview) does not spend a ticket.
+ * The id of one guest's transfer into one user: the same on every attempt (a retry after a failure, a crash or a
+ * lapsed lease), different for another guest or another user. A hash, so it reveals nothing of the session id.
+ */
+export function transferIdOf(sessionId: string, userId: string): string {
+  return createHash('sha256').update('express-anonymous-session transfer\0').update(sessionId).update('\0').update(userId).digest('base64url').slice(0, 32);
+}
+
+export interface FindGuestOptions {
+  /** A preview: read a ticket without spending it. */
+  peek?: boolean;
+  /** The user logging in: a guest kept by an `ask` login counts only for that user. */
+  userId: string;
+  /** Where an `ask` login keeps its guest in the login session. */
+  pendingKey: string;
+  /** Told when a session token came in the query string (ignored, and no other guest is taken in its place). */
+  onQueryToken?: () => void;
+}
+
+/**
+ * The session id of the request's guest, in this order: a single-use ticket (body or query), a session token
+ * (body or header: a 30-day credential never travels in a URL, which leaks into logs and `Referer`), the guest an
+ * `ask` login kept for this user, else the browser's cookie-bound guest as the middleware found it before any
+ * `req.login()` regenerated the session. A preview peeks at a ticket without spending it, so it names the guest
+ * the transfer would take.
  */
 export async function findGuest(
   req: Request,
   tokens: TokenService,
   store: AnonymousStore,
   now: number,
-  peek = false,
+  options: FindGuestOptions,
 ): Promise<{ sessionId: string; source: SessionSource } | undefined> {
-  const ticket = param(req, TICKET_PARAM);
-  if (ticket !== undefined && !peek) {
-    const sessionId = await store.takeTicket(ticketId(ticket), now);
+  const ticket = bodyParam(req, TICKET_PARAM) ?? queryParam(req, TICKET_PARAM);
+  if (ticket !== undefined) {
+    const id = ticketId(ticket);
+    const sessionId = await (options.peek ? store.peekTicket(id, now) : store.takeTicket(id, now));
     return sessionId === undefined ? undefined : { sessionId, source: 'ticket' };
   }
-  const token = param(req, SESSION_TOKEN_PARAM) ?? req.get(SESSION_TOKEN_HEADER);
+  const token = bodyParam(req, SESSION_TOKEN_PARAM) ?? req.get(SESSION_TOKEN_HEADER);
+  if (token === undefined && queryParam(req, SESSION_TOKEN_PARAM) !== undefined) {
+    options.onQueryToken?.();
+    return undefined;
+  }
   if (token !== undefined) {
     const check = await tokens.checkSessionToken(token);
     return check.ok ? { sessionId: check.claims.session_id, source: 'session_token' } : undefined;
   }
+  const kept = pendingGuest(req, options.pendingKey, options.userId);
+  if (kept !== undefined) return { sessionId: kept, source: 'pending' };
   if (req.anonymous?.persisted) return { sessionId: req.anonymous.sessionId, source: 'cookie' };
   return undefined;
 }
 
-function param(req: Request, name: string): string | undefined {
-  const fromBody = (req.body as Record<string, unknown> | undefined)?.[name];
-  if (typeof fromBody === 'string' && fromBody.length > 0) return fromBody;
-  const fromQuery = (req.query as Record<string, unknown> | undefined)?.[name];
-  return typeof fromQuery === 'string' && fromQuery.length > 0 ? fromQuery : undefined;
+function bodyParam(req: Request, name: string): string | undefined {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function queryParam(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }

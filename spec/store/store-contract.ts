@@ -1,5 +1,6 @@
 import type { AnonymousStore } from '../../lib';
 import { newRecord } from '../../lib/session/record';
+import { eventually } from '../support/eventually';
 
 const LIFETIMES = { idle: 3600, absolute: 86400 };
 
@@ -136,6 +137,67 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       await store.saveTransferLink(link, now() + 60_000);
       expect(await store.getTransferLink('anon|a{b}')).toEqual(link);
       expect(await store.getTransferLink('anon|other')).toBeUndefined();
+    });
+
+    // Transfers into one account (issue #13)
+
+    it('renewClaim extends only a claim its token still holds, and a renewed claim keeps metadata writes waiting', async () => {
+      const r = record();
+      await store.create(r);
+      const t = now();
+      await store.claim(r.sessionId, { token: 't1', userId: 'user-1', leaseUntil: t + 1000, now: t });
+      expect(await store.renewClaim(r.sessionId, 't1', t + 60_000, t)).toBe(true);
+      expect(await store.renewClaim(r.sessionId, 't2', t + 60_000, t)).toBe(false);
+      // past the first lease, the renewed claim still holds the session
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{}', t + 5000)).toEqual({ status: 'busy' });
+      expect(await store.claim(r.sessionId, { token: 't2', userId: 'user-2', leaseUntil: t + 6000, now: t + 5000 })).toEqual({ status: 'pending', userId: 'user-1' });
+      await store.releaseClaim(r.sessionId, 't1');
+      expect(await store.renewClaim(r.sessionId, 't1', t + 60_000, t)).toBe(false);
+      await store.claim(r.sessionId, { token: 't3', userId: 'user-1', leaseUntil: t + 1000, now: t });
+      await store.completeClaim(r.sessionId, 't3', t);
+      expect(await store.renewClaim(r.sessionId, 't3', t + 60_000, t)).toBe(false);
+      expect(await store.renewClaim('nope', 't3', t + 60_000, t)).toBe(false);
+    });
+
+    it('an account lease has one holder at a time; only its token renews or releases it', async () => {
+      const t = now();
+      const first = await store.acquireAccountLease('user-{1}', { token: 'a', ttl: 30_000, now: t });
+      expect(first).toEqual({ status: 'acquired', fence: expect.any(Number) });
+      expect(await store.acquireAccountLease('user-{1}', { token: 'b', ttl: 30_000, now: t })).toEqual({ status: 'held' });
+      expect((await store.acquireAccountLease('user-2', { token: 'b', ttl: 30_000, now: t })).status).toBe('acquired');
+      expect(await store.renewAccountLease('user-{1}', 'b', 30_000, t)).toBe(false);
+      expect(await store.renewAccountLease('user-{1}', 'a', 30_000, t)).toBe(true);
+      await store.releaseAccountLease('user-{1}', 'b'); // not the holder: nothing happens
+      expect(await store.acquireAccountLease('user-{1}', { token: 'b', ttl: 30_000, now: t })).toEqual({ status: 'held' });
+      await store.releaseAccountLease('user-{1}', 'a');
+      expect(await store.renewAccountLease('user-{1}', 'a', 30_000, t)).toBe(false);
+      const second = await store.acquireAccountLease('user-{1}', { token: 'b', ttl: 30_000, now: t });
+      expect(second.status).toBe('acquired');
+    });
+
+    it('fences increase with every lease on an account: after a release, after a lapse, and from the clock', async () => {
+      const t = now();
+      const fences: number[] = [];
+      for (const token of ['a', 'b', 'c']) {
+        const lease = await store.acquireAccountLease('user-f', { token, ttl: 30_000, now: t });
+        if (lease.status !== 'acquired') throw new Error('expected the lease');
+        fences.push(lease.fence);
+        await store.releaseAccountLease('user-f', token);
+      }
+      expect(fences[1]).toBeGreaterThan(fences[0]);
+      expect(fences[2]).toBeGreaterThan(fences[1]);
+      // A holder that crashed: its lease lapses after ttl and the next one gets a larger fence.
+      await store.acquireAccountLease('user-f', { token: 'crashed', ttl: 1, now: t });
+      const next = await eventually(
+        () => store.acquireAccountLease('user-f', { token: 'd', ttl: 30_000, now: t + 2 }),
+        (r) => r.status === 'acquired',
+        2000,
+        5,
+      );
+      expect(next.status === 'acquired' && next.fence > fences[2]).toBe(true);
+      expect(await store.renewAccountLease('user-f', 'crashed', 30_000, t + 2)).toBe(false);
+      // A fence starts from the clock, so it stays ahead of what an app stored before a restart of the store.
+      expect(fences[0]).toBeGreaterThanOrEqual(Math.min(t, Date.now()) - 60_000);
     });
 
     it('destroy deletes the record', async () => {

@@ -39,7 +39,12 @@ export async function startRedisServer(port?: number, extraArgs: string[] = []):
     child.once('error', (err) => reject(new Error(`${REDIS_MISSING} (${err.message})`))),
   );
   const url = `redis://127.0.0.1:${chosen}`;
-  await Promise.race([waitForPing(url, 10_000), spawnError]);
+  try {
+    await Promise.race([waitForPing(url, 10_000), spawnError]);
+  } catch (err) {
+    if (child.pid !== undefined) await stopProcess(child); // never leave a server behind that nobody will stop
+    throw err;
+  }
   return {
     url,
     port: chosen,
@@ -59,7 +64,11 @@ export async function waitForPing(url: string, timeoutMs: number): Promise<void>
       await client.close();
       return;
     } catch (err) {
-      client.destroy?.();
+      try {
+        client.destroy();
+      } catch {
+        // a client whose connect failed is already closed, and destroying it again throws: keep polling
+      }
       if (Date.now() > deadline) throw new Error(`${REDIS_MISSING} (no PING reply from ${url}: ${String(err)})`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

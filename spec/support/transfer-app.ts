@@ -10,7 +10,9 @@ import {
   type AnonymousSessions,
   type AnonymousSessionsOptions,
   type AnonymousStore,
+  type Logger,
   type Metadata,
+  type TransferContext,
 } from '../../lib';
 import { ISSUER, AUDIENCE } from './app';
 import { TEST_KEYS } from './keys';
@@ -19,6 +21,10 @@ export interface ShopUser {
   id: string;
   name: string;
   data: Metadata;
+  /** Transfer ids already merged (only with `idempotent`). */
+  transfers?: string[];
+  /** Fence of the last transfer written (only with `fenced`). */
+  fence?: number;
 }
 
 /** Where the app keeps its real users; a Map here, Redis in the multi-process tests. */
@@ -55,14 +61,30 @@ export interface TransferAppOptions {
   sessionStore?: Store;
   /** Mount anon.middleware() before passport.session() (default) or after. */
   middlewareFirst?: boolean;
-  onMerge?: (user: ShopUser) => Promise<void> | void;
+  /** Called in the hook between computing the merge and writing it (delays, failures, crashes). */
+  onMerge?: (user: ShopUser, context: TransferContext) => Promise<void> | void;
+  /** Called first thing in every hook run. */
+  onAttempt?: (context: TransferContext) => Promise<void> | void;
+  /** Skip a transfer id already written (the idempotent hook; the write is not atomic here, the tests run one process). */
+  idempotent?: boolean;
+  /** Refuse a write whose fence is smaller than the account's (an attempt that lost its lease). */
+  fenced?: boolean;
   /** Trust X-Forwarded-For (tests choose client addresses). */
   trustProxy?: boolean;
 }
 
+/** What the library logged: `[level, message]`, kept off the test output. */
+export type LogLines = Array<['warn' | 'error', string]>;
+
+export function capturingLogger(): Logger & { lines: LogLines } {
+  const lines: LogLines = [];
+  return { lines, warn: (message) => void lines.push(['warn', message]), error: (message) => void lines.push(['error', message]) };
+}
+
 /** A small shop: passport sessions, the anonymous layer, login and sign-up with transfer. */
-export function transferApp(options: TransferAppOptions): { app: Express; anon: AnonymousSessions } {
+export function transferApp(options: TransferAppOptions): { app: Express; anon: AnonymousSessions; logs: LogLines } {
   const { users } = options;
+  const logger = capturingLogger();
   const anon = anonymousSessions({
     issuer: ISSUER,
     audience: AUDIENCE,
@@ -70,10 +92,21 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
     rateLimit: false,
     persist: 'always',
     store: options.store,
-    async onTransfer({ anonymous, user }) {
-      const account = user as ShopUser;
+    logger,
+    // The serialized hook: the account lease is held, so read the account here, not as the login saw it.
+    async onTransfer(context) {
+      const { anonymous, user, transferId } = context;
+      await options.onAttempt?.(context);
+      const account = (await users.get((user as ShopUser).id)) ?? (user as ShopUser);
+      if (options.idempotent && account.transfers?.includes(transferId)) return account;
       const merged: ShopUser = { ...account, data: mergeMetadata({ cart: cartBySku(), consents: union() }, account.data, anonymous.metadata) };
-      await options.onMerge?.(merged);
+      if (options.idempotent) merged.transfers = [...(account.transfers ?? []), transferId];
+      await options.onMerge?.(merged, context);
+      if (options.fenced) {
+        const latest = await users.get(account.id);
+        if ((latest?.fence ?? 0) > context.fence) throw new Error(`stale fence ${context.fence} < ${latest!.fence}`);
+        merged.fence = context.fence;
+      }
       await users.put(merged);
       return merged;
     },
@@ -88,7 +121,7 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
   if (options.trustProxy) app.set('trust proxy', true);
   app.use(express.json());
   app.use(express.urlencoded({ extended: false }));
-  app.use(session({ secret: 'a transfer test secret', resave: false, saveUninitialized: false, store: options.sessionStore }));
+  app.use(session({ secret: 'a transfer test secret', resave: false, saveUninitialized: false, store: options.sessionStore, cookie: anon.cookieOptions() }));
   if (options.middlewareFirst !== false) app.use(anon.middleware());
   app.use(pp.initialize());
   app.use(pp.session());
@@ -124,13 +157,33 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
   app.post('/preview', pp.authenticate('local', { session: false }), async (req, res) => {
     res.json(await anon.previewTransfer(req, req.user!));
   });
+  // "Add your guest items?": the login keeps the guest; a later page previews it; the answer merges or declines it.
+  app.post('/login-ask', pp.authenticate('local'), anon.transfer('login', { mode: 'ask' }), (req, res) => {
+    res.json({ user: req.user, transfer: summarize(req.anonymousTransfer) });
+  });
+  app.get('/guest-items', async (req, res) => {
+    res.json(req.user ? await anon.previewTransfer(req, req.user) : null);
+  });
+  app.post('/guest-items', async (req, res, next) => {
+    try {
+      if ((req.body as { answer?: string }).answer !== 'yes') return res.json({ declined: await anon.declineTransfer(req) });
+      const outcome = await anon.transferTo(req, req.user!, 'login');
+      res.json({ user: req.user, transfer: summarize(outcome) });
+    } catch (err) {
+      next(err);
+    }
+  });
   app.use(anon.errorHandler());
-  return { app, anon };
+  return { app, anon, logs: logger.lines };
 }
 
 function summarize(outcome: import('../../lib').TransferOutcome | undefined): unknown {
   if (!outcome) return null;
-  if (outcome.status === 'failed') return { status: 'failed', error: String(outcome.error) };
+  if (outcome.status === 'failed') {
+    return { status: 'failed', error: String(outcome.error), ...(outcome.cleanupError === undefined ? {} : { cleanupError: String(outcome.cleanupError) }) };
+  }
   if (outcome.status === 'merged') return { status: 'merged', anonymousUserId: outcome.anonymous.userId };
-  return outcome;
+  if (outcome.status === 'deferred') return { status: 'deferred', anonymousUserId: outcome.anonymous.userId, metadata: outcome.anonymous.metadata };
+  const { transferId: _, ...rest } = outcome as { transferId?: string };
+  return rest;
 }

@@ -2,6 +2,8 @@
  * One app process for the multi-process transfer tests: the transfer test app on Redis (express-session via
  * connect-redis, anonymous sessions via RedisStore, users in Redis). Prints `listening <port>` when ready.
  * CRASH_ON_MERGE=1 kills the process in the middle of the merge, after the claim and before completion.
+ * CRASH_AFTER_WRITE=1 kills it right after the hook's write, before the claim completes. IDEMPOTENT=1 makes the hook
+ * skip a transfer id it already wrote. Each hook run appends "<transferId> <fence>" to the list <prefix>attempts.
  */
 import type { AddressInfo } from 'node:net';
 import { createClient, type RedisClientType } from 'redis';
@@ -21,6 +23,13 @@ async function main(): Promise<void> {
     },
     put: async (user) => void (await client.set(`${prefix}user:${user.id}`, JSON.stringify(user))),
   };
+  if (process.env.CRASH_AFTER_WRITE === '1') {
+    // The hook has written and returned; the next step would complete the claim.
+    RedisStore.prototype.completeClaim = async () => {
+      process.kill(process.pid, 'SIGKILL');
+      return new Promise<boolean>(() => undefined);
+    };
+  }
   const { app } = transferApp({
     users,
     store: new RedisStore({ client, prefix }),
@@ -30,6 +39,8 @@ async function main(): Promise<void> {
       rateLimit: process.env.RATE_POINTS ? { points: Number(process.env.RATE_POINTS), duration: 60 } : false,
     },
     trustProxy: true,
+    idempotent: process.env.IDEMPOTENT === '1',
+    onAttempt: async (context) => void (await client.rPush(`${prefix}attempts`, `${context.transferId} ${context.fence}`)),
     onMerge: async () => {
       if (process.env.CRASH_ON_MERGE === '1') process.kill(process.pid, 'SIGKILL');
       await client.incr(`${prefix}merges`);

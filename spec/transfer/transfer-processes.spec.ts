@@ -67,4 +67,33 @@ describe('transfer across processes sharing Redis', () => {
     expect(outcome.status).toBe('merged');
     expect(JSON.parse((await client.get(`${prefix}user:alice`))!).data.cart).toEqual([{ sku: 'pen', quantity: 1 }]);
   });
+
+  it.each([
+    ['an idempotent hook leaves the cart exact', true, 1],
+    ['a hook that ignores the transfer id merges twice (why the id is there)', false, 2],
+  ])('killed right after the hook wrote, before the claim completed: the retry has the same transfer id and a larger fence; %s', async (_, idempotent, pens) => {
+    const prefix = uniquePrefix('crash-after-write');
+    await client.set(`${prefix}user:alice`, JSON.stringify({ id: 'alice', name: 'alice', data: {} }));
+    const env = { PREFIX: prefix, LEASE: '1', IDEMPOTENT: idempotent ? '1' : '0' };
+    const doomed = await start({ ...env, CRASH_AFTER_WRITE: '1' });
+    const tokens = (await request(doomed.url).post('/anonymous/token').send({ metadata: { cart: [{ sku: 'pen', quantity: 1 }] } })).body;
+    await expect(request(doomed.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).rejects.toThrow();
+    if (doomed.child.exitCode === null && doomed.child.signalCode === null) await new Promise((resolve) => doomed.child.once('exit', resolve));
+    expect(doomed.child.signalCode).toBe('SIGKILL');
+    expect(JSON.parse((await client.get(`${prefix}user:alice`))!).data.cart).toEqual([{ sku: 'pen', quantity: 1 }]); // written
+
+    const healthy = await start(env);
+    const outcome = await eventually(
+      async () => (await request(healthy.url).post('/login').send({ username: 'alice', anonymous_session_token: tokens.session_token })).body.transfer as { status: string },
+      (o) => o.status === 'merged',
+      5000,
+      200,
+    );
+    expect(outcome.status).toBe('merged');
+    const attempts = (await client.lRange(`${prefix}attempts`, 0, -1)).map((a) => a.split(' '));
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1][0]).toBe(attempts[0][0]);
+    expect(Number(attempts[1][1])).toBeGreaterThan(Number(attempts[0][1]));
+    expect(JSON.parse((await client.get(`${prefix}user:alice`))!).data.cart).toEqual([{ sku: 'pen', quantity: pens }]);
+  });
 });
