@@ -3,12 +3,13 @@
  * point one way, from the composition root down to errors and config. A module may import its own layer or lower.
  */
 const LAYERS = [
-  ['foundation', '^lib/(errors|config/)'],
+  // http/same-site.ts only reads request headers: the transfer asks it where a login came from.
+  ['foundation', '^lib/(errors|config/|http/same-site\\.ts$)'],
   ['model', '^lib/session/(record|metadata)\\.ts$'],
   ['store', '^lib/store/'],
   ['tokens', '^lib/tokens/'],
   ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service|drops|leases|pending|hook|report))\\.ts$'],
-  ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults|require-guest)|transfer/middleware|http/|strategy/|client/)'],
+  ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults|require-guest)|transfer/middleware|http/(?!same-site\\.ts$)|strategy/|client/)'],
   ['router', '^lib/router/'],
   ['root', '^lib/(anonymous-sessions|internals|index|augment)\\.ts$|^lib/cli/'],
 ];

@@ -4,6 +4,7 @@ import type { TokenService } from '../tokens/token-service';
 import type { AnonymousStore } from '../store/types';
 import type { GuestSource } from './types';
 import { pendingGuest } from './pending';
+import { isCrossSite } from '../http/same-site';
 
 /** Where a login request's guest comes from; never a raw anonymous id supplied by the client. */
 export type SessionSource = GuestSource;
@@ -68,7 +69,9 @@ export async function findGuest(
   }
   const kept = pendingGuest(req, options.pendingKey, options.userId);
   if (kept !== undefined) return { sessionId: kept, source: 'pending' };
-  if (req.anonymous?.persisted) return { sessionId: req.anonymous.sessionId, source: 'cookie' };
+  // A login posted from another site (login CSRF with the attacker's credentials) must not pull the victim's
+  // cookie guest into the attacker's account: the cookie guest transfers only on a same-site request.
+  if (req.anonymous?.persisted && !isCrossSite(req)) return { sessionId: req.anonymous.sessionId, source: 'cookie' };
   return undefined;
 }
 

@@ -103,3 +103,24 @@ describe('a session token is taken from the body or a header only (issue #13, it
     expect(inBody.body.transfer.status).toBe('merged');
   });
 });
+
+describe('login CSRF cannot move a victim\'s guest into the attacker\'s account', () => {
+  it('a cross-site login takes no cookie guest; the same login from the site itself does', async () => {
+    const users = memoryUsers([alice()]);
+    const { app, anon } = transferApp({ users });
+    const victim = request.agent(app);
+    const guest = (await victim.get('/me')).body.guest as { sessionId: string };
+    await victim.post('/cart').send({ sku: 'passport-photo', quantity: 1 });
+
+    // The attacker's page posts the attacker's credentials with the victim's cookie.
+    const forged = await victim.post('/login').set('Origin', 'https://evil.example').set('Sec-Fetch-Site', 'cross-site').send({ username: 'alice' });
+    expect(forged.body.transfer).toEqual({ status: 'no_session' });
+    expect((await internals(anon).store.get(guest.sessionId))?.state).toBe('active');
+
+    const own = request.agent(app);
+    await own.get('/me');
+    await own.post('/cart').send({ sku: 'tea', quantity: 1 });
+    const genuine = await own.post('/login').set('Sec-Fetch-Site', 'same-origin').send({ username: 'alice' });
+    expect(genuine.body.transfer.status).toBe('merged');
+  });
+});
