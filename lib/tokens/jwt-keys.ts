@@ -1,19 +1,58 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWTHeaderParameters, JWEHeaderParameters, FlattenedJWSInput, FlattenedJWE } from 'jose';
-import type { KeyRing } from '../keys';
+import type { KeyRing, ResolvedKey } from '../keys';
 import { TokenError } from './token-error';
 
 /**
- * jose's key callback over our own key ring: the key is chosen by `kid` among configured keys only, and the
- * header's `alg` must be that key's algorithm. `jwk`, `jku`, `x5u`, `x5c` in a header are never consulted.
+ * The one rule for choosing a verification key: by `kid` among configured keys only, and the header's `alg` must
+ * be that key's algorithm; a compressed (`zip`) token is refused before any decryption work. `jwk`, `jku`, `x5u`,
+ * `x5c` in a header are never consulted.
  */
+function keyFor(ring: KeyRing, header: { kid?: unknown; alg?: unknown; zip?: unknown }): ResolvedKey {
+  if (header.zip !== undefined) throw new TokenError('invalid', 'The token is invalid');
+  const key = typeof header.kid === 'string' ? ring.byKid.get(header.kid) : undefined;
+  if (!key || header.alg !== key.alg) throw new TokenError('invalid', 'The token is invalid');
+  return key;
+}
+
+/** jose's key callback over our own key ring (the rule of `keyFor`). */
 export function keyLookup(ring: KeyRing) {
-  return (header: JWTHeaderParameters | JWEHeaderParameters, _token?: FlattenedJWSInput | FlattenedJWE): KeyObject => {
-    // A compressed JWE is refused before any decryption work.
-    if ((header as { zip?: unknown }).zip !== undefined) throw new TokenError('invalid', 'The token is invalid');
-    const key = typeof header.kid === 'string' ? ring.byKid.get(header.kid) : undefined;
-    if (!key || header.alg !== key.alg) throw new TokenError('invalid', 'The token is invalid');
-    return key.verifyKey;
+  return (header: JWTHeaderParameters | JWEHeaderParameters, _token?: FlattenedJWSInput | FlattenedJWE): KeyObject => keyFor(ring, header).verifyKey;
+}
+
+/** A verification key with its one-algorithm allow-list, as handed to jose. */
+export interface SelectedKey {
+  key: KeyObject;
+  algorithms: string[];
+}
+
+/**
+ * The rule of `keyFor`, applied to a compact JWS before jose runs, so jose gets a `KeyObject` and a one-algorithm
+ * allow-list instead of a key callback (the callback form costs an extra await and copies per verification). jose
+ * then parses the same header again and enforces `alg` against that list, `crit`, `b64` and `typ` as before.
+ * Headers exactly as this library signs them (`{"alg","typ","kid"}` of a configured key) are recognised by their
+ * text; any other header is decoded and judged by the same rule. Call after `checkCompact`.
+ */
+export function ringKeySelector(ring: KeyRing, typ: string): (token: string) => SelectedKey {
+  const selected = new Map<ResolvedKey, SelectedKey>();
+  const signedHeaders = new Map<string, SelectedKey>();
+  for (const key of ring.byKid.values()) {
+    const entry = { key: key.verifyKey, algorithms: [key.alg] };
+    selected.set(key, entry);
+    signedHeaders.set(Buffer.from(JSON.stringify({ alg: key.alg, typ, kid: key.kid })).toString('base64url'), entry);
+  }
+  return (token) => {
+    const encoded = token.slice(0, token.indexOf('.'));
+    const known = signedHeaders.get(encoded);
+    if (known) return known;
+    let header: unknown;
+    try {
+      header = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    } catch {
+      throw new TokenError('invalid', 'The token is invalid');
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TokenError('invalid', 'The token is invalid');
+    return selected.get(keyFor(ring, header))!;
   };
 }
 
