@@ -1,5 +1,5 @@
 // Summarizes V8 CPU profiles written by `npm run bench -- --cpu-prof` (or `node --cpu-prof`):
-//   node bench/lib/profile-summary.mjs [--top=25] a.cpuprofile [b.cpuprofile …]
+//   node bench/lib/profile-summary.mjs [--top=25] [--requests=N] a.cpuprofile [b.cpuprofile …]
 // For each profile: the share of busy time (idle excluded) by area (GC, WebCrypto, jose, our lib, passport,
 // Express, Node's HTTP), then the functions with the most self time. Profiles sample wall time, so on a loaded
 // machine compare shares between two servers profiled in the same run, not absolute milliseconds.
@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 25);
+/** With --requests=N (what the process served while profiled), times are also shown per request. */
+const requests = Number(args.find((a) => a.startsWith('--requests='))?.slice(11) ?? 0);
 const files = args.filter((a) => !a.startsWith('--'));
 if (files.length === 0) {
   console.error('usage: node bench/lib/profile-summary.mjs [--top=25] file.cpuprofile …');
@@ -30,7 +32,8 @@ const AREAS = [
   ['other', () => true],
 ];
 
-const label = (f) => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(lib|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+const cwd = `file://${process.cwd()}/`;
+const label = (f) => `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(cwd, '')}:${f.lineNumber + 1}`;
 
 for (const file of files) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
@@ -47,7 +50,9 @@ for (const file of files) {
   }
   const busy = [...areas].filter(([name]) => name !== 'idle').reduce((sum, [, micros]) => sum + micros, 0);
   const pct = (micros) => `${((100 * micros) / busy).toFixed(1)}%`;
-  console.log(`\n${file}\nbusy ${(busy / 1e3).toFixed(0)} ms (idle ${((areas.get('idle') ?? 0) / 1e3).toFixed(0)} ms)`);
-  console.log([...areas].filter(([name, micros]) => name !== 'idle' && micros > 0).sort((a, b) => b[1] - a[1]).map(([name, micros]) => `${name} ${pct(micros)}`).join(' · '));
+  const perRequest = requests ? ` = ${(busy / requests).toFixed(1)} µs per request over ${requests} requests` : '';
+  console.log(`\n${file}\nbusy ${(busy / 1e3).toFixed(0)} ms (idle ${((areas.get('idle') ?? 0) / 1e3).toFixed(0)} ms)${perRequest}`);
+  const each = (micros) => (requests ? ` ${(micros / requests).toFixed(1)} µs` : '');
+  console.log([...areas].filter(([name, micros]) => name !== 'idle' && micros > 0).sort((a, b) => b[1] - a[1]).map(([name, micros]) => `${name} ${pct(micros)}${each(micros)}`).join(' · '));
   for (const [name, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(micros).padStart(6)}  ${name}`);
 }
