@@ -202,8 +202,8 @@ function planned(peerAvailable: boolean) {
 async function main(): Promise<void> {
   const installPeerFirst = wanted('6') && !QUICK && !PEER_INSTALLED();
   const plan = planned(PEER_INSTALLED() || installPeerFirst);
-  const memorySeconds = QUICK ? 5 : 40;
-  const scaleSeconds = QUICK ? 15 : 150;
+  const memorySeconds = QUICK ? 3 : 10;
+  const scaleSeconds = QUICK ? 10 : 30;
   const peerInstallSeconds = 90;
   progress.plan(REPEAT * (plan.pairs * PAIR_SECONDS + plan.servers * (SERVER_START_SECONDS + FIRST_WARMUP - WARMUP)));
   if (plan.memory) progress.plan(memorySeconds);

@@ -37,8 +37,8 @@ export class Progress {
 
   private left(): string {
     const remaining = Math.max(0, this.planned - this.done);
-    // Real time per planned second so far (≥ 1: steps never run faster than their load time).
-    const pace = this.done > 0 ? Math.max(1, this.elapsed() / this.done) : 1.15;
+    // Real time per planned second so far, starting from 1 (20 s of prior) so the first steps do not swing it.
+    const pace = (this.elapsed() + 20) / (this.done + 20);
     return `~${clock(remaining * pace)}`;
   }
 }
