@@ -9,9 +9,12 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Forks a server script (TypeScript through tsx, or plain .mjs) and waits for `listening <port>`. */
-export function startServer(name: string, script: string, env: Record<string, string>): Promise<BenchServer> {
-  const execArgv = script.endsWith('.ts') ? ['--import=tsx'] : [];
+/**
+ * Forks a server script (TypeScript through tsx, or plain .mjs) and waits for `listening <port>`. `nodeArgs` go to
+ * the child's node (e.g. `--cpu-prof`).
+ */
+export function startServer(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
+  const execArgv = [...(script.endsWith('.ts') ? ['--import=tsx'] : []), ...nodeArgs];
   const child = fork(script, [], { env: { ...process.env, ...env, NODE_ENV: 'production' }, execArgv, silent: true });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -153,7 +153,7 @@ export class AnonymousStrategy extends Strategy {
   }
 
   private async run(req: Request, options: AuthenticateOptions): Promise<void> {
-    const required = [...this.requiredScopes, ...scopes(options.scope, 'authenticate({ scope })')];
+    const required = options.scope === undefined ? this.requiredScopes : [...this.requiredScopes, ...scopes(options.scope, 'authenticate({ scope })')];
     const extracted = extractBearerToken(req, { tokenInBody: this.options.tokenInBody === true, tokenInQuery: this.options.tokenInQuery === true });
     if (extracted.kind === 'invalid') return this.challenge(req, 400, { error: 'invalid_request', error_description: extracted.description });
 
@@ -186,11 +186,10 @@ export class AnonymousStrategy extends Strategy {
       user = { id: claims.sub, sessionId: claims.sid, anonymous: true, scope: claims.scope ? claims.scope.split(' ') : [], claims };
     }
 
-    const missing = required.filter((s) => !user.scope.includes(s));
-    if (missing.length) {
+    if (required.length && required.some((s) => !user.scope.includes(s))) {
       return this.challenge(req, 403, { error: 'insufficient_scope', error_description: 'The access token lacks a required scope', scope: required.join(' ') });
     }
-    const result = await this.runVerify(user, req);
+    const result = this.verify ? await this.runVerify(user, req) : user; // no verify function: no extra await
     if (result === false) return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The access token is not accepted' });
     this.success(result);
   }
