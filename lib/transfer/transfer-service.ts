@@ -39,7 +39,8 @@ type Attempt = AttemptInfo & { sessionId: string; transferId: string };
  * both renewed, complete; or give both back and keep the guest.
  */
 export class TransferService {
-  readonly events = new EventEmitter();
+  // Annotated: the inferred EventEmitter<[never]> in the .d.ts fails TS2344 under @types/node 26.
+  readonly events: EventEmitter = new EventEmitter();
 
   private readonly store: AnonymousStore;
   private readonly now: () => number;
