@@ -77,6 +77,7 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
     if (options === null || typeof options !== 'object') {
       throw new ConfigurationError('options', 'anonymousSessions() needs an options object with issuer and audience');
     }
+    if ('lazy' in options) throw new ConfigurationError('lazy', "was replaced by persist: 'write' (lazy: true) or 'always' (lazy: false)");
     optionsObject(options, 'options', OPTION_NAMES);
     holdInternals(this, compose(options));
   }

@@ -60,3 +60,46 @@ describe('options are validated once, at construction, naming the option', () =>
     expect(warnings.filter((w) => /kept in memory.*RedisStore/.test(w))).toHaveLength(1);
   });
 });
+
+describe('keys and options as they arrive from the environment: refused with what to pass', () => {
+  const keygenOutput = { accessToken: [JSON.parse(JSON.stringify(TEST_KEYS.accessToken))[0]], sessionToken: TEST_KEYS.sessionToken };
+  const noKeys = { issuer: 'https://shop.test', audience: 'https://api.shop.test' };
+
+  it('refuses keys of the wrong shape instead of falling back to ephemeral keys', () => {
+    refused({ ...noKeys, keys: JSON.stringify(keygenOutput) }, 'keys', /is a string; parse it first, e\.g\. keys: JSON\.parse\(process\.env\.ANON_KEYS!\)/);
+    refused({ ...noKeys, keys: [keygenOutput] }, 'keys', /is an array;.*\{ accessToken: \[\.\.\.\], sessionToken: \[\.\.\.\]/);
+    refused({ ...noKeys, keys: { keys: keygenOutput } }, 'keys.keys', /nested one level too deep/);
+    refused({ ...noKeys, keys: { access_token: keygenOutput.accessToken } }, 'keys.access_token', /did you mean keys\.accessToken\?/);
+  });
+
+  it('refuses unknown options with the nearest valid name', () => {
+    refused({ ...base, lifetime: 3600 }, 'lifetime', /is not an option; did you mean lifetimes\?/);
+    refused({ ...base, lifetimes: { idleTimeout: 60 } }, 'lifetimes.idleTimeout', /did you mean lifetimes\.idle\?/);
+    refused({ ...base, rate_limit: false }, 'rate_limit', /did you mean rateLimit\?/);
+    refused({ ...base, clients: [{ id: 'web', default_scopes: [] }] }, 'clients[0].default_scopes', /did you mean clients\[0\]\.defaultScopes\?/);
+    refused({ ...base, lazy: true }, 'lazy', /replaced by persist: 'write'/);
+  });
+
+  describe('under NODE_ENV=production', () => {
+    const env = process.env.NODE_ENV;
+    beforeEach(() => {
+      process.env.NODE_ENV = 'production';
+    });
+    afterEach(() => {
+      process.env.NODE_ENV = env;
+    });
+
+    it('refuses to start on ephemeral keys, naming the missing ones and the fix', () => {
+      refused(noKeys, 'keys.accessToken', /required under NODE_ENV=production.*keygen.*allowEphemeralKeys/);
+      refused({ ...noKeys, keys: { accessToken: keygenOutput.accessToken } }, 'keys.sessionToken', /required under NODE_ENV=production/);
+    });
+
+    it('starts with keys, or with ephemeral keys when explicitly allowed (and says which keys are missing)', () => {
+      expect(() => anonymousSessions({ ...noKeys, keys: keygenOutput, logger: { warn: () => undefined } })).not.toThrow();
+      const warnings: string[] = [];
+      anonymousSessions({ ...noKeys, allowEphemeralKeys: true, keys: { accessToken: keygenOutput.accessToken }, logger: { warn: (m) => warnings.push(m) } });
+      expect(warnings.join('\n')).toMatch(/keys\.sessionToken is not set: ephemeral keys were generated/);
+      expect(warnings.join('\n')).not.toMatch(/keys\.accessToken/);
+    });
+  });
+});
