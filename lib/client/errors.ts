@@ -51,7 +51,7 @@ export class AnonymousClientError extends Error {
   declare readonly status?: number;
   /** Seconds the server asked to wait (`Retry-After` of a 429 or 503 the client did not wait for). */
   declare readonly retryAfter?: number;
-  /** With `invalid_grant`: how the guest's session ended, as servers since 0.2 say (`revoked` or `transferred`). */
+  /** With `invalid_grant`: how the guest's session ended (`revoked` or `transferred`); older servers say it only in `error_description`. */
   declare readonly anonymous_session_state?: 'revoked' | 'transferred' | (string & Record<never, never>);
 
   constructor(error: string, description?: string, status?: number, retryAfter?: number, cause?: unknown, sessionState?: string) {
