@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AnonymousSessions, Metadata } from '../lib';
-import { cartOf } from './cart';
+import { findProduct } from './catalog';
+import { cartOf, setQuantity, MAX_QUANTITY } from './cart';
 import { credentialsOf } from './credentials';
 import { apiNotFound, HttpError, route } from './errors';
 import type { ShopPassport } from './passport';
@@ -12,14 +13,21 @@ export interface ApiDeps {
 }
 
 /**
- * The API a mobile client (or the shop's own scripts) uses, mounted at `/api`: the guest's cart with a bearer
- * access token from `POST /anonymous/token`, and login, which carries the guest into the account.
+ * The API a mobile client (or the shop's own scripts, like the API cart page) uses, mounted at `/api`: the guest's
+ * cart with a bearer access token from `POST /anonymous/token`, and login, which carries the guest into the account.
  */
 export function apiRoutes({ anon, passport }: ApiDeps): Router {
   const api = Router();
   // The bearer token authenticates the guest; requireGuest() then loads it into req.anonymous (one store read).
   const guest = [requireAccessToken(passport), anon.requireGuest()];
 
+  api.get(
+    '/guest',
+    ...guest,
+    route(async (req, res) => {
+      res.json({ id: anon.guest(req).id });
+    }),
+  );
   api.get(
     '/cart',
     ...guest,
@@ -35,6 +43,21 @@ export function apiRoutes({ anon, passport }: ApiDeps): Router {
       if (!Array.isArray(lines)) throw new HttpError(400, 'invalid_request', 'Send { "cart": [{ "sku": "…", "quantity": 1 }] }');
       const cart = cartOf({ cart: lines as Metadata[] });
       const metadata = await anon.guest(req).update({ cart: cart as unknown as Metadata[] });
+      res.json({ cart: cartOf(metadata as Metadata) });
+    }),
+  );
+  // One line changed atomically (anon.guest(req).update): two tabs adding at the same moment both land.
+  api.patch(
+    '/cart',
+    ...guest,
+    route(async (req, res) => {
+      const { sku, add } = (req.body ?? {}) as { sku?: unknown; add?: unknown };
+      const product = typeof sku === 'string' ? findProduct(sku) : undefined;
+      if (!product || !Number.isInteger(add) || Math.abs(add as number) > MAX_QUANTITY) {
+        throw new HttpError(400, 'invalid_request', `Send { "sku": "…", "add": n } with a known SKU and n from -${MAX_QUANTITY} to ${MAX_QUANTITY}`);
+      }
+      const change = (q: number) => Math.max(0, Math.min(MAX_QUANTITY, q + (add as number)));
+      const metadata = await anon.guest(req).update((m) => ({ ...m, cart: setQuantity(cartOf(m as Metadata), product.sku, change) }));
       res.json({ cart: cartOf(metadata as Metadata) });
     }),
   );

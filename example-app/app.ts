@@ -14,6 +14,7 @@ import {
   type KeysOption,
 } from '../lib';
 import { apiRoutes } from './api';
+import { API_CART_PATHS, apiCartRoutes } from './api-cart';
 import { MAX_QUANTITY } from './cart';
 import { ConfigError } from './config';
 import { apiErrors, pageErrors, pageNotFound } from './errors';
@@ -32,6 +33,8 @@ export interface ShopOptions {
   keys?: KeysOption;
   /** Express's `trust proxy` (TRUST_PROXY): which reverse proxies may set X-Forwarded-Proto/-Host/-For. */
   trustProxy?: boolean | number | string;
+  /** Seconds an access token lives (ACCESS_TOKEN_LIFETIME); omitted: the library's 900. */
+  accessTokenLifetime?: number;
 }
 
 export interface Shop {
@@ -59,10 +62,21 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
     store: storage.anonymousStore,
     keys: options.keys,
     scopes: ['cart'],
-    clients: [{ id: 'shop-mobile', scopes: ['cart'], defaultScopes: ['cart'] }, { id: 'default', scopes: ['cart'], defaultScopes: ['cart'] }],
+    accessTokenLifetime: options.accessTokenLifetime,
+    clients: [
+      { id: 'shop-mobile', scopes: ['cart'], defaultScopes: ['cart'] },
+      { id: 'shop-spa', scopes: ['cart'], defaultScopes: ['cart'] }, // the API cart page
+      { id: 'default', scopes: ['cart'], defaultScopes: ['cart'] },
+    ],
     claims: [{ name: 'currency', expression: 'anonymous_session.metadata.prefs.currency' }],
-    // Account holders shop in their account; static files need no guest.
-    skip: (req) => req.isAuthenticated() || req.path === '/favicon.ico',
+    // Account holders shop in their account; static files need no guest; nor does the API cart, which has its own,
+    // nor a login reached from it with a ticket naming that guest.
+    skip: (req) =>
+      req.isAuthenticated() ||
+      req.path === '/favicon.ico' ||
+      req.path === API_CART_PATHS.page ||
+      req.path === API_CART_PATHS.script ||
+      (req.method === 'GET' && (req.path === '/login' || req.path === '/signup') && typeof req.query.transfer_ticket === 'string'),
     // Runs holding this account's lease: no other transfer into it runs meanwhile, on any process. So read the
     // account here (not as the password check saw it), and write the merge once per transferId, refusing a stale fence.
     async onTransfer({ anonymous, user, transferId, fence }) {
@@ -97,6 +111,7 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
   app.use(sameOriginOnly());
 
   app.use('/api', apiRoutes({ anon, passport }));
+  app.use(apiCartRoutes());
   app.use(pageRoutes({ anon, passport, accounts }));
   // Errors: JSON where clients are programs, a friendly page where they are people; never a stack trace.
   app.use(['/api', '/anonymous', '/.well-known'], anon.errorHandler(), apiErrors);

@@ -23,6 +23,8 @@ export interface ShopConfig {
   trustProxy?: boolean | number | string;
   /** WORKERS: processes to run on this machine (node:cluster), sharing the port. Default 1. */
   workers: number;
+  /** ACCESS_TOKEN_LIFETIME: seconds an access token lives, 1 to 3600. Default: the library's (900). */
+  accessTokenLifetime?: number;
 }
 
 /** A setting the shop cannot start with. */
@@ -50,6 +52,7 @@ export function readConfig(env: NodeJS.ProcessEnv): { config: ShopConfig; warnin
     sessionSecret: sessionSecret(set(env.SESSION_SECRET), production, warnings),
     trustProxy: trustProxy(set(env.TRUST_PROXY)),
     workers: workers(set(env.WORKERS)),
+    accessTokenLifetime: accessTokenLifetime(set(env.ACCESS_TOKEN_LIFETIME)),
   };
   if (config.workers > 1 && !config.redisUrl) {
     throw new ConfigError(`WORKERS=${config.workers} needs REDIS_URL: in memory, each worker would keep its own guests, sessions and accounts`);
@@ -144,6 +147,14 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
     throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses/subnets such as "loopback, 10.0.0.0/8" (${(err as Error).message})`);
   }
   return setting;
+}
+
+/** Short lifetimes make renewal visible on the API cart page (the browser test uses a few seconds). */
+function accessTokenLifetime(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 3600) throw new ConfigError(`ACCESS_TOKEN_LIFETIME must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function workers(value: string | undefined): number {

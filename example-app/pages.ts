@@ -6,7 +6,7 @@ import { HttpError, route } from './errors';
 import type { ShopPassport } from './passport';
 import { credentialsOf } from './credentials';
 import { hashPassword, type Account, type Accounts } from './users';
-import { authPage, cartPage, shopPage, type PageContext } from './views';
+import { authPage, cartPage, shopPage, type AuthCarry, type PageContext } from './views';
 
 declare module 'express-session' {
   interface SessionData {
@@ -61,21 +61,27 @@ export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
     }),
   );
 
-  pages.get('/login', (req, res) => res.type('html').send(authPage('login', context(req))));
+  // A login or sign-up reached from the API cart carries `next` and the `transfer_ticket` naming its guest through
+  // to the POST, where anon.transfer() takes the ticket's guest.
+  pages.get('/login', (req, res) => res.type('html').send(authPage('login', context(req), undefined, carried(req.query))));
   pages.post('/login', logIn(passport), anon.transfer('login'), function welcome(req, res) {
     if (req.anonymousTransfer?.status === 'merged') req.session.flash = 'Welcome back! Your guest cart was added to your account.';
-    res.redirect(303, '/cart');
+    else if (req.anonymousTransfer?.status === 'no_session' && carried(req.body).ticket) {
+      req.session.flash = 'Logged in, but the API cart did not come along: its login ticket lasts 30 seconds. Log in again from the API cart.';
+    }
+    res.redirect(303, carried(req.body).next ?? '/cart');
   });
-  pages.get('/signup', (req, res) => res.type('html').send(authPage('signup', context(req))));
+  pages.get('/signup', (req, res) => res.type('html').send(authPage('signup', context(req), undefined, carried(req.query))));
   pages.post(
     '/signup',
     route(async (req, res, next) => {
       const username = String(req.body.username ?? '').trim();
       const password = String(req.body.password ?? '');
+      const carry = carried(req.body);
       if (!/^[A-Za-z0-9_.-]{3,40}$/.test(username) || password.length < 8 || password.length > 200) {
-        return res.status(400).type('html').send(authPage('signup', context(req), 'Pick a username of 3 to 40 letters or digits and a password of 8 to 200 characters.'));
+        return res.status(400).type('html').send(authPage('signup', context(req), 'Pick a username of 3 to 40 letters or digits and a password of 8 to 200 characters.', carry));
       }
-      if (await accounts.find(username)) return res.status(409).type('html').send(authPage('signup', context(req), 'That username is taken.'));
+      if (await accounts.find(username)) return res.status(409).type('html').send(authPage('signup', context(req), 'That username is taken.', carry));
       const account: Account = { id: username.toLowerCase(), username, passwordHash: await hashPassword(password), data: {} };
       await accounts.save(account);
       // The function form of the transfer: the account exists before anyone is logged in to it.
@@ -83,7 +89,7 @@ export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
       req.login(outcome.status === 'merged' ? outcome.user : account, (err) => {
         if (err) return next(err);
         req.session.flash = outcome.status === 'merged' ? 'Account created. Your guest cart is in your account.' : 'Account created.';
-        res.redirect(303, '/cart');
+        res.redirect(303, carry.next ?? '/cart');
       });
     }),
   );
@@ -94,10 +100,11 @@ export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
 /** passport-local with the page's own answer to a wrong password: the login form again, with the guest kept. */
 function logIn(passport: ShopPassport) {
   return function logIn(req: Request, res: Response, next: NextFunction): void {
-    if (!credentialsOf(req.body)) return void res.status(400).type('html').send(authPage('login', context(req), 'Enter your username and password.'));
+    const carry = carried(req.body);
+    if (!credentialsOf(req.body)) return void res.status(400).type('html').send(authPage('login', context(req), 'Enter your username and password.', carry));
     passport.authenticate('local', (err: unknown, user: Account | false) => {
       if (err) return next(err);
-      if (!user) return res.status(401).type('html').send(authPage('login', context(req), 'Wrong username or password.'));
+      if (!user) return res.status(401).type('html').send(authPage('login', context(req), 'Wrong username or password.', carry));
       req.login(user, next);
     })(req, res, next);
   };
@@ -127,12 +134,25 @@ function context(req: Request): PageContext {
   if (flash) delete req.session.flash;
   const currency = (data.prefs as { currency?: string } | undefined)?.currency;
   return {
-    who: account ? { kind: 'account', username: account.username } : { kind: 'guest', id: req.anonymous?.id ?? 'anonymous' },
+    who: account ? { kind: 'account', username: account.username } : req.anonymous ? { kind: 'guest', id: req.anonymous.id } : { kind: 'visitor' },
     cart: cartOf(data),
     currency: currency !== undefined && Object.hasOwn(CURRENCIES, currency) ? (currency as Currency) : 'EUR',
     consentAsked: (data.consents as { analytics?: boolean } | undefined)?.analytics !== undefined,
     flash,
     csrfToken: csrfToken(req),
+  };
+}
+
+/** Pages a login may go on to: a path of the shop's own, never `//host` or `/\\host`, which browsers read as another host. */
+const LOCAL_PATH = /^\/(?![/\\])[A-Za-z0-9/_-]*$/;
+const TICKET = /^[A-Za-z0-9_-]{1,200}$/;
+
+/** `next` and `transfer_ticket` of a query or form body, each kept only if it has the shape it must have. */
+function carried(source: unknown): AuthCarry {
+  const { next, transfer_ticket: ticket } = (source ?? {}) as Record<string, unknown>;
+  return {
+    next: typeof next === 'string' && LOCAL_PATH.test(next) ? next : undefined,
+    ticket: typeof ticket === 'string' && TICKET.test(ticket) ? ticket : undefined,
   };
 }
 

@@ -24,7 +24,14 @@ async function serve(config: ShopConfig): Promise<void> {
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
   const port = (server.address() as AddressInfo).port;
   const publicUrl = config.publicUrl ?? defaultPublicUrl(config.host, port);
-  const shop = await createApp({ publicUrl, sessionSecret: config.sessionSecret, redisUrl: config.redisUrl, keys: config.keys, trustProxy: config.trustProxy });
+  const shop = await createApp({
+    publicUrl,
+    sessionSecret: config.sessionSecret,
+    redisUrl: config.redisUrl,
+    keys: config.keys,
+    trustProxy: config.trustProxy,
+    accessTokenLifetime: config.accessTokenLifetime,
+  });
   server.off('request', startingUp).on('request', shop.app);
   stopOnSignal(server, shop.close);
   if (cluster.isWorker) process.send?.({ ready: true });

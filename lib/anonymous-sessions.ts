@@ -35,6 +35,7 @@ import { sessionIsActive } from './strategy/verifier';
 import { isAnonymousUser } from './strategy/anonymous-user';
 import { renderErrors } from './http/render-error';
 import { anonymousRouter } from './router';
+import { resolveCors, type CorsOptions } from './router/cors';
 import { holdInternals, internalsOf, type Internals } from './internals';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
@@ -50,9 +51,11 @@ export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
   /** Merges a guest into the real user at login and sign-up; returns the merged user. */
   onTransfer?: OnTransfer;
   transfer?: TransferOptions;
+  /** CORS on the token, logout and revocation endpoints for token-mode SPAs on these exact origins. Default: none. */
+  cors?: CorsOptions;
 }
 
-const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer'];
+const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'cors'];
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -177,7 +180,7 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
     const i = internalsOf(this);
-    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger });
+    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger, cors: i.cors });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
@@ -240,6 +243,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const tokenOptions = resolveTokenOptions(options);
   const rateLimit = resolveRateLimit(options.rateLimit);
   const transferOptions = resolveTransferOptions(options.onTransfer, options.transfer);
+  const cors = resolveCors(options.cors);
   const store = options.store ?? defaultStore(clock, logger);
   if (store === null || typeof store.get !== 'function' || typeof store.claim !== 'function') {
     throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
@@ -279,6 +283,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
     logger,
     clock,
     retryAfter,
+    cors,
   };
 }
 

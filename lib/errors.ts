@@ -163,12 +163,16 @@ export type OAuthErrorCode =
   | 'session_expired';
 
 /**
- * An OAuth 2.0 (RFC 6749 section 5.2) or RFC 6750 error, rendered as `{ error, error_description }`. Descriptions
- * are constants: they never echo request values.
+ * An OAuth 2.0 (RFC 6749 section 5.2) or RFC 6750 error, rendered as `{ error, error_description }` and any extra
+ * `members` (RFC 6749 allows them: `anonymous_session_state` says why a grant is no longer valid). Descriptions and
+ * members are constants or server state: they never echo request values.
  */
 export class OAuthError extends AnonymousSessionError {
-  constructor(error: OAuthErrorCode, description: string, status?: number, headers: Record<string, string> = {}) {
+  /** Extra members of the error response, besides `error` and `error_description`. */
+  readonly members: Readonly<Record<string, string>>;
+  constructor(error: OAuthErrorCode, description: string, status?: number, headers: Record<string, string> = {}, members: Record<string, string> = {}) {
     super(error, description, { status, expose: true, headers });
+    this.members = members;
   }
 }
 

@@ -55,3 +55,4 @@ export type { MergePolicy, MergeOptions, DropReporter, CartOptions } from './tra
 export { sameOriginOnly, csrfToken } from './http/csrf';
 export type { SameOriginOptions } from './http/csrf';
 export { isSameOrigin } from './http/same-site';
+export type { CorsOptions } from './router/cors';

@@ -6,6 +6,7 @@ import type { HandleServices } from './session/anonymous-session';
 import type { TokenService } from './tokens/token-service';
 import type { TransferService } from './transfer/transfer-service';
 import type { AccessTokenVerifier } from './strategy/verifier';
+import type { ResolvedCors } from './router/cors';
 
 /**
  * The services behind one `anonymousSessions()` instance. Held in a WeakMap keyed by the public facade (as
@@ -24,6 +25,7 @@ export interface Internals {
   logger: Logger;
   clock: () => number;
   retryAfter: number;
+  cors: ResolvedCors | undefined;
 }
 
 const held = new WeakMap<object, Internals>();

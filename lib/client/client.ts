@@ -90,7 +90,7 @@ export function createAnonymousClient(options: AnonymousClientOptions): Anonymou
     try {
       return await post(tokenEndpoint, cookie ? form : { ...form, session_token: guest!.session_token! });
     } catch (err) {
-      const reason = cookie ? undefined : guestEndReason(err, guest!.handed_out === 1);
+      const reason = cookie ? undefined : guestEndReason(err, !!guest!.handed_out);
       if (!reason) throw err;
       return end(reason, err as AnonymousClientError);
     }

@@ -16,13 +16,15 @@ function form(params: Record<string, string>): string {
 /** The error of a request that will not be retried: the server's OAuth error, or why there was none. */
 function failure(url: string, response: Response | undefined, body: EndpointBody | undefined, cause: unknown): AnonymousClientError {
   if (!response) return new AnonymousClientError('network_error', url, undefined, undefined, cause);
-  const { error, error_description } = body ?? {};
+  const { error, error_description, anonymous_session_state } = body ?? {};
   const after = retryAfter(response);
   return new AnonymousClientError(
     typeof error === 'string' ? error : 'invalid_response',
     typeof error_description === 'string' ? error_description : url,
     response.status,
     after && after / 1000,
+    undefined,
+    typeof anonymous_session_state === 'string' ? anonymous_session_state : undefined,
   );
 }
 

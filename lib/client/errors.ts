@@ -51,13 +51,16 @@ export class AnonymousClientError extends Error {
   declare readonly status?: number;
   /** Seconds the server asked to wait (`Retry-After` of a 429 or 503 the client did not wait for). */
   declare readonly retryAfter?: number;
+  /** With `invalid_grant`: how the guest's session ended (`revoked` or `transferred`); older servers say it only in `error_description`. */
+  declare readonly anonymous_session_state?: 'revoked' | 'transferred' | (string & Record<never, never>);
 
-  constructor(error: string, description?: string, status?: number, retryAfter?: number, cause?: unknown) {
+  constructor(error: string, description?: string, status?: number, retryAfter?: number, cause?: unknown, sessionState?: string) {
     super(description ? `${error}: ${description}` : error, { cause });
     this.name = 'AnonymousClientError';
     this.error = error;
     this.error_description = description;
     this.status = status;
     this.retryAfter = retryAfter;
+    this.anonymous_session_state = sessionState;
   }
 }

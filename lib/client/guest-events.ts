@@ -38,15 +38,17 @@ export type GuestChangeListener = (event: GuestChangeEvent) => void;
 
 /**
  * The reason a failed renewal means the guest is gone for good, or undefined for a failure worth reporting instead
- * (network, configuration). The server says `revoked` or `transferred` only in `error_description`; an `invalid_grant`
- * after the session token or a ticket went to a login is that login's transfer.
+ * (network, configuration). The server says `revoked` or `transferred` in `anonymous_session_state` (older servers
+ * only in `error_description`); any other `invalid_grant` after the session token or a ticket went to a login is
+ * that login's transfer.
  */
 export function guestEndReason(err: unknown, handedOut: boolean): GuestChangeReason | undefined {
   if (!(err instanceof AnonymousClientError) || err.status !== 400) return undefined;
   if (err.error === 'session_expired') return 'expired';
   if (err.error === 'invalid_session_token') return 'invalid';
   if (err.error !== 'invalid_grant') return undefined;
-  const said = /\b(revoked|transferred)\b/.exec(err.error_description ?? '')?.[1] as GuestChangeReason | undefined;
+  // The member comes first, so it wins over the description.
+  const said = /(revoked|transferred)/.exec(`${err.anonymous_session_state} ${err.error_description}`)?.[1] as GuestChangeReason | undefined;
   return said ?? (handedOut ? 'transferred' : 'invalid');
 }
 

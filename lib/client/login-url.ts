@@ -3,7 +3,6 @@
  * (no base URL needed, so also in React Native and Node).
  */
 export function withTransferTicket(url: string, ticket: string): string {
-  const hash = url.indexOf('#');
-  const path = hash < 0 ? url : url.slice(0, hash);
-  return `${path}${path.includes('?') ? '&' : '?'}transfer_ticket=${encodeURIComponent(ticket)}${hash < 0 ? '' : url.slice(hash)}`;
+  // Everything before the first `#`; a function as the replacement, so that no `$` in it is read as a pattern.
+  return url.replace(/^[^#]*/, (path) => `${path}${path.includes('?') ? '&' : '?'}transfer_ticket=${encodeURIComponent(ticket)}`);
 }

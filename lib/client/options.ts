@@ -89,8 +89,8 @@ export function resolveOptions(options: AnonymousClientOptions): ResolvedClientO
     [mode === 'token' || mode === 'cookie', 'options.mode', "'token' or 'cookie'"],
     [(['getItem', 'setItem', 'removeItem'] as const).every((m) => typeof store?.[m] === 'function'), 'options.storage', 'a storage available here'],
     [isText(storageKey), 'options.storageKey', 'a string'],
-    [typeof fetch === 'function', 'options.fetch', 'a function (there is no global fetch)'],
-    [typeof (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto?.getRandomValues === 'function', 'crypto.getRandomValues', 'there (React Native: import react-native-get-random-values)'],
+    [typeof fetch === 'function', 'options.fetch', 'a function (no global fetch here)'],
+    [typeof (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto?.getRandomValues === 'function', 'crypto.getRandomValues', 'there (import react-native-get-random-values)'],
   ];
   for (const [ok, name, expected] of checks) if (!ok) throw new TypeError(`createAnonymousClient: ${name} must be ${expected}`);
   const params: Record<string, string> = { client_id: clientId };

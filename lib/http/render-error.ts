@@ -38,12 +38,15 @@ export function toWireError(err: unknown, surface: Surface, retryAfter: number):
 }
 
 /**
- * The JSON body of an error: OAuth's `{ error, error_description }`, internals hidden unless the error may be shown,
- * and the description kept to the characters RFC 6749 section 5.2 allows.
+ * The JSON body of an error: OAuth's `{ error, error_description }` and an OAuth error's extra members (after them,
+ * never in their place), internals hidden unless the error may be shown, and the description kept to the characters
+ * RFC 6749 section 5.2 allows.
  */
-export function errorBody(err: AnonymousSessionError): { error: string; error_description: string } {
+export function errorBody(err: AnonymousSessionError): { error: string; error_description: string } & Record<string, string> {
   if (!err.expose) return { error: 'server_error', error_description: 'Internal error' };
-  return { error: err.code, error_description: err.message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') };
+  const body = { error: err.code, error_description: err.message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') };
+  // `error` and `error_description` first, and never overwritten by a member.
+  return err instanceof OAuthError ? Object.assign({ ...body }, err.members, body) : body;
 }
 
 export function sendError(res: Response, err: AnonymousSessionError): void {

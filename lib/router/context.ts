@@ -4,6 +4,7 @@ import type { HandleServices } from '../session/anonymous-session';
 import type { TokenService } from '../tokens/token-service';
 import type { TransferService } from '../transfer/transfer-service';
 import type { Logger } from '../config/logger';
+import type { ResolvedCors } from './cors';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -16,4 +17,6 @@ export interface RouterContext {
   /** `Retry-After` seconds for an outage, from the store. */
   retryAfter: number;
   logger: Logger;
+  /** CORS for token-mode SPAs on the listed origins; undefined: no CORS headers. */
+  cors?: ResolvedCors;
 }

@@ -93,8 +93,9 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
       if (BEARER.test(req.headers.authorization ?? '')) return next();
       if (await loadBoundGuest(services, req)) return next();
 
-      // An API client calling the token endpoint gets its guest from the endpoint, not a cookie it will not keep.
-      if (req.method === 'POST' && ENDPOINTS.has(req.path)) return next();
+      // An API client calling the token endpoint gets its guest from the endpoint, not a cookie it will not keep (nor
+      // does its browser's CORS preflight get one).
+      if ((req.method === 'POST' || req.method === 'OPTIONS') && ENDPOINTS.has(req.path)) return next();
 
       if (binding.cookieWillBeDropped(req)) {
         warnOnce(

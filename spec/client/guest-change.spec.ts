@@ -31,7 +31,7 @@ describe('guestchange: the guest ended, the client starts over', () => {
     s.server.end(state);
     expect(await s.client.getAccessToken()).toBe('at-2');
     expect(s.events).toEqual([{ reason: state, error: expect.any(AnonymousClientError) }]);
-    expect(s.events[0].error).toMatchObject({ error, status: 400 });
+    expect(s.events[0].error).toMatchObject({ error, status: 400, anonymous_session_state: state === 'expired' ? undefined : state });
     expect(s.server.guests.size).toBe(2);
     expect(s.server.guestOf('at-2')).toBe('anon|2');
     expect(JSON.parse(s.storage.getItem('anonymous_session')!).session_token).toBe('st-2');
@@ -43,6 +43,28 @@ describe('guestchange: the guest ended, the client starts over', () => {
     s.storage.setItem('anonymous_session', JSON.stringify({ ...JSON.parse(s.storage.getItem('anonymous_session')!), session_token: 'forged' }));
     expect(await s.client.getAccessToken()).toBe('at-2');
     expect(s.events.map((e) => e.reason)).toEqual(['invalid']);
+  });
+
+  it.each([
+    ['revoked', 'after the session token went to a login', true],
+    ['transferred', 'with nothing handed out', false],
+  ] as const)('reads anonymous_session_state (%s) over the description and over what was handed out (%s)', async (state, _, handOut) => {
+    const s = setup();
+    await guestDueForRenewal(s);
+    if (handOut) await s.client.sessionToken();
+    s.server.script(() => json(400, { error: 'invalid_grant', error_description: 'The anonymous session is no longer active', anonymous_session_state: state }));
+    await s.client.getAccessToken();
+    expect(s.events.map((e) => e.reason)).toEqual([state]);
+  });
+
+  it('reads an older server that says revoked or transferred only in the description', async () => {
+    const s = setup();
+    await guestDueForRenewal(s);
+    await s.client.sessionToken();
+    s.server.script(() => json(400, { error: 'invalid_grant', error_description: 'The anonymous session was revoked' }));
+    await s.client.getAccessToken();
+    expect(s.events.map((e) => e.reason)).toEqual(['revoked']);
+    expect(s.events[0].error?.anonymous_session_state).toBeUndefined();
   });
 
   it('reads an invalid_grant after the session token went to a login as transferred, whatever the description', async () => {

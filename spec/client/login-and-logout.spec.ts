@@ -26,6 +26,7 @@ describe('transferTicket() and loginUrl()', () => {
     ['https://shop.test/login', 'https://shop.test/login?transfer_ticket=ticket-2'],
     ['/login?next=%2Fcart', '/login?next=%2Fcart&transfer_ticket=ticket-2'],
     ['/login#form', '/login?transfer_ticket=ticket-2#form'],
+    ['/login?a=$&b=1#x?y#z', '/login?a=$&b=1&transfer_ticket=ticket-2#x?y#z'],
   ])('loginUrl(%s) adds a fresh ticket: %s', async (url, expected) => {
     const { client } = setup();
     await client.getAccessToken();

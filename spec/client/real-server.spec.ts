@@ -73,7 +73,7 @@ describe('the client against the real server (token mode)', () => {
     expect(events.map((e) => e.reason)).toEqual(['logout']);
     // The server revoked it: its session token no longer renews, and (checkRevocation) its access token is refused.
     const renew = await fetch(`${base}/anonymous/token`, { method: 'POST', body: new URLSearchParams({ session_token: sessionToken }) });
-    expect(await renew.json()).toMatchObject({ error: 'invalid_grant', error_description: 'The anonymous session was revoked' });
+    expect(await renew.json()).toEqual({ error: 'invalid_grant', error_description: 'The anonymous session was revoked', anonymous_session_state: 'revoked' });
     const old = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${renewed}` } });
     expect(old.status).toBe(401);
     expect(old.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);

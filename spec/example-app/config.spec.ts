@@ -94,6 +94,12 @@ describe('example shop configuration: each setting is checked and named', () => 
     shouldRefuse({ TRUST_PROXY: '10.0.0.300' }, /TRUST_PROXY must be true, a hop count, or addresses/);
   });
 
+  it('ACCESS_TOKEN_LIFETIME: whole seconds from 1 to 3600, unset by default (the library\'s 900)', () => {
+    expect(readConfig({}).config.accessTokenLifetime).toBeUndefined();
+    expect(readConfig({ ACCESS_TOKEN_LIFETIME: '3' }).config.accessTokenLifetime).toBe(3);
+    for (const bad of ['0', '3601', '2.5', '15m']) shouldRefuse({ ACCESS_TOKEN_LIFETIME: bad }, /ACCESS_TOKEN_LIFETIME must be a whole number of seconds from 1 to 3600/);
+  });
+
   it('warns that tokens would name a wildcard address as issuer when HOST is one and PUBLIC_URL is not set', () => {
     expect(readConfig({ HOST: '0.0.0.0' }).warnings.join('\n')).toMatch(/PUBLIC_URL is not set, so tokens name http:\/\/0\.0\.0\.0:… as their issuer/);
     expect(readConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://shop.example' }).warnings.join('\n')).not.toMatch(/PUBLIC_URL/);

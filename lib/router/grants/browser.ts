@@ -5,6 +5,7 @@ import { OAuthError } from '../../errors';
 import { recordOf } from '../../session/anonymous-session';
 import { refuseCrossSite } from '../../http/same-site';
 import { required } from '../state';
+import { endedSessionError } from './renew';
 
 /** A browser whose cookie already holds a guest gets tokens for that guest, never a second one. */
 export async function browserGuest(req: Request): Promise<ActiveRecord> {
@@ -14,7 +15,7 @@ export async function browserGuest(req: Request): Promise<ActiveRecord> {
   const guest = req.anonymous!;
   if (p.metadata !== undefined) await guest.update(metadataObject(p.metadata));
   const record = recordOf(guest);
-  if (record.state !== 'active') throw new OAuthError('invalid_grant', 'The anonymous session is no longer active');
+  if (record.state !== 'active') throw endedSessionError(record.state, 'The anonymous session is no longer active');
   return record;
 }
 

@@ -12,6 +12,14 @@ export function sessionTokenError(reason: TokenFailure): OAuthError {
     : new OAuthError('invalid_session_token', 'The session token is invalid');
 }
 
+/**
+ * `invalid_grant` for a session that ended, with the extra member `anonymous_session_state` (RFC 6749 section 5.2
+ * allows extra members) so that clients can tell a transfer from a revocation without reading the description.
+ */
+export function endedSessionError(state: 'revoked' | 'transferred', description = `The anonymous session was ${state}`): OAuthError {
+  return new OAuthError('invalid_grant', description, undefined, {}, { anonymous_session_state: state });
+}
+
 /** Renew: the session token names the guest; the store says whether it may still act. */
 export async function renewGuest(ctx: RouterContext, req: Request): Promise<ActiveRecord> {
   const p = required(req, 'params');
@@ -25,7 +33,7 @@ export async function renewGuest(ctx: RouterContext, req: Request): Promise<Acti
   const record = await ctx.sessions.store.get(claims.session_id);
   if (!record || record.expiresAt <= ctx.sessions.now()) throw new OAuthError('session_expired', 'The anonymous session expired');
   if (record.userId !== claims.user_id) throw new OAuthError('invalid_grant', 'The session token does not match its session');
-  if (record.state !== 'active') throw new OAuthError('invalid_grant', `The anonymous session was ${record.state}`);
+  if (record.state !== 'active') throw endedSessionError(record.state);
   // One read serves both the checks above and the activity write-back.
   return (await ctx.sessions.recordActivity(record)) ?? record;
 }

@@ -95,7 +95,9 @@ export class FakeServer {
       if (id === undefined) return oauthError('invalid_session_token', 'The session token is invalid');
       guest = this.guests.get(id)!;
       if (guest.state === 'expired') return oauthError('session_expired', 'The anonymous session expired');
-      if (guest.state !== 'active') return oauthError('invalid_grant', `The anonymous session was ${guest.state}`);
+      if (guest.state !== 'active') {
+        return json(400, { error: 'invalid_grant', error_description: `The anonymous session was ${guest.state}`, anonymous_session_state: guest.state });
+      }
     } else if (cookie !== undefined && this.guests.get(cookie)!.state === 'active') {
       guest = this.guests.get(cookie)!;
     } else if (type !== undefined) {
