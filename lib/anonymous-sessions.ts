@@ -21,7 +21,7 @@ import { SessionService } from './session/session-service';
 import { SessionBinding } from './session/binding';
 import { CreationLimiter, resolveRateLimit } from './session/creation-limit';
 import { anonymousMiddleware } from './session/middleware';
-import { ensureGuest } from './session/require-guest';
+import { ensureGuest, noGuest } from './session/require-guest';
 import { infoOf } from './session/record';
 import { step } from './http/async';
 import { guestCookieOptions } from './session/cookie-defaults';
@@ -39,7 +39,7 @@ import { resolveCors, type CorsOptions } from './router/cors';
 import { holdInternals, internalsOf, type Internals } from './internals';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
-export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
+export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenOptions, SessionOptions {
   /** Where anonymous sessions live. Default: a `MemoryStore` (one process; warns in production). */
   store?: AnonymousStore;
   /** Guest creation limit per client address, counted in the store. `false` turns it off. */
@@ -49,7 +49,7 @@ export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
   /** Receives warnings and handled failures. Default `console`. */
   logger?: Logger;
   /** Merges a guest into the real user at login and sign-up; returns the merged user. */
-  onTransfer?: OnTransfer;
+  onTransfer?: OnTransfer<M>;
   transfer?: TransferOptions;
   /** CORS on the token, logout and revocation endpoints for token-mode SPAs on these exact origins. Default: none. */
   cors?: CorsOptions;
@@ -66,7 +66,7 @@ const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', '
  * app.use(session({ secret, resave: false, saveUninitialized: false }));
  * app.use(anon.middleware());
  */
-export function anonymousSessions<M extends object = RegisteredMetadata>(options: AnonymousSessionsOptions): AnonymousSessions<M> {
+export function anonymousSessions<M extends object = RegisteredMetadata>(options: AnonymousSessionsOptions<M>): AnonymousSessions<M> {
   return new AnonymousSessions<M>(options);
 }
 
@@ -76,13 +76,14 @@ export function anonymousSessions<M extends object = RegisteredMetadata>(options
  * `req.anonymous` too.
  */
 export class AnonymousSessions<M extends object = RegisteredMetadata> {
-  constructor(options: AnonymousSessionsOptions) {
+  constructor(options: AnonymousSessionsOptions<M>) {
     if (options === null || typeof options !== 'object') {
       throw new ConfigurationError('options', 'anonymousSessions() needs an options object with issuer and audience');
     }
     if ('lazy' in options) throw new ConfigurationError('lazy', "was replaced by persist: 'write' (lazy: true) or 'always' (lazy: false)");
+    refuseMisplacedOptions(options);
     optionsObject(options, 'options', OPTION_NAMES);
-    holdInternals(this, compose(options));
+    holdInternals(this, compose(options as unknown as AnonymousSessionsOptions));
   }
 
   /**
@@ -118,7 +119,7 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
    * `requireGuest()` first on bearer routes).
    */
   guest(req: Request): AnonymousSession<M> {
-    if (!req.anonymous) throw new AccessDeniedError('guest_required', 'This request has no anonymous session');
+    if (!req.anonymous) throw noGuest(req, internalsOf(this).handles);
     return req.anonymous as unknown as AnonymousSession<M>;
   }
 
@@ -142,17 +143,17 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
   }
 
   /** The function form, for flows that create the user by hand (sign-up) or want the outcome directly. */
-  transferTo(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
-    return internalsOf(this).transfers.transfer(req, user, reason);
+  transferTo(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome<M>> {
+    return internalsOf(this).transfers.transfer(req, user, reason) as Promise<TransferOutcome<M>>;
   }
 
   /**
    * A dry run: what would merge, changing nothing ("add your 3 guest items to your cart?"). It names the guest the
    * transfer would take (a ticket is read, not spent), including one an `ask` login kept for this user.
    */
-  previewTransfer(req: Request, user: Express.User | undefined): Promise<TransferPreview> {
+  previewTransfer(req: Request, user: Express.User | undefined): Promise<TransferPreview<M>> {
     if (user === undefined) return Promise.reject(new AccessDeniedError('login_required', 'previewTransfer() needs the signed-in user'));
-    return internalsOf(this).transfers.preview(req, user);
+    return internalsOf(this).transfers.preview(req, user) as Promise<TransferPreview<M>>;
   }
 
   /**
@@ -231,6 +232,38 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
   close(): void {
     const i = internalsOf(this);
     if (i.ownsStore && i.store instanceof MemoryStore) i.store.close();
+  }
+}
+
+/** Options that belong inside a group, given at the top level (by their name or in snake_case). */
+const GROUPED: Record<string, string> = {
+  idle: 'lifetimes',
+  absolute: 'lifetimes',
+  touchinterval: 'lifetimes',
+  metadatabytes: 'limits',
+  metadatadepth: 'limits',
+  metadatakeys: 'limits',
+  updateattempts: 'limits',
+  accesstoken: 'keys',
+  sessiontoken: 'keys',
+  sessiontokenformat: 'keys',
+  points: 'rateLimit',
+  ipv6prefix: 'rateLimit',
+  challenge: 'rateLimit',
+  lease: 'transfer',
+  linkretention: 'transfer',
+  ticketlifetime: 'transfer',
+  getuserid: 'transfer',
+  accountwait: 'transfer',
+  hooktimeout: 'transfer',
+};
+
+function refuseMisplacedOptions(options: object): void {
+  for (const key of Object.keys(options)) {
+    const group = GROUPED[key.toLowerCase().replace(/[_-]/g, '')];
+    if (group !== undefined && !OPTION_NAMES.includes(key)) {
+      throw new ConfigurationError(key, `belongs inside ${group}: { ${group}: { ${key.replace(/[_-](\w)/g, (_, c: string) => c.toUpperCase())}: … } }`);
+    }
   }
 }
 

@@ -32,6 +32,9 @@ export const ERROR_STATUS = {
   invalid_target: 400,
   invalid_session_token: 400,
   session_expired: 400,
+  // RFC 6750, for bearer failures rendered as JSON (passport's failWithError)
+  invalid_token: 401,
+  insufficient_scope: 403,
   // Guards
   login_required: 401,
   real_user_required: 403,
@@ -160,7 +163,9 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'invalid_session_token'
-  | 'session_expired';
+  | 'session_expired'
+  | 'invalid_token'
+  | 'insufficient_scope';
 
 /**
  * An OAuth 2.0 (RFC 6749 section 5.2) or RFC 6750 error, rendered as `{ error, error_description }` and any extra
@@ -199,7 +204,7 @@ export class CrossSiteRequestError extends AnonymousSessionError {
   constructor(reason: CrossSiteReason) {
     const message =
       reason === 'token'
-        ? 'The form token is missing or out of date: reload the page and try again'
+        ? 'The form token is missing or out of date: reload the page and try again (a script sends an Origin header or a JSON body)'
         : 'Cross-origin request refused: this action can only be taken from the site itself';
     super('cross_site_request', message, { expose: true });
     this.reason = reason;

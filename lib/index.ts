@@ -4,7 +4,7 @@ export { anonymousSessions, AnonymousSessions } from './anonymous-sessions';
 export type { AnonymousSessionsOptions } from './anonymous-sessions';
 export type { AnonymousSession } from './session/anonymous-session';
 export type { AnonymousSessionRecord, AnonymousSessionInfo, ActiveRecord, TransferredRecord, RevokedRecord, SessionState } from './session/record';
-export type { Metadata, JsonValue, MetadataLimits, MetadataPatch, Register, RegisteredMetadata } from './session/metadata';
+export type { Metadata, JsonValue, MetadataLimits, MetadataPatch, Register, RegisteredMetadata, DeepReadonly } from './session/metadata';
 export type { MetadataChange, CreateInput, UpdateOptions } from './session/session-service';
 export type { SessionOptions } from './session/options';
 export type { RateLimitOption } from './session/creation-limit';

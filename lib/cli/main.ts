@@ -11,9 +11,14 @@ const ALGORITHMS: AsymmetricAlgorithm[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
 
 function main(argv: string[]): number {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   if (command !== 'keygen') {
-    console.error(USAGE);
-    return command === undefined || command === '--help' ? 0 : 2;
+    // Exit 2 with nothing on stdout: ANON_KEYS="$(npx express-anonymous-session)" must not quietly come out empty.
+    console.error(command === undefined ? USAGE : `Unknown command: ${command}\n\n${USAGE}`);
+    return 2;
   }
   let alg: AsymmetricAlgorithm = 'ES256';
   let jwe = false;
@@ -24,6 +29,9 @@ function main(argv: string[]): number {
     else if (flag === '--alg' && ALGORITHMS.includes(value as AsymmetricAlgorithm)) {
       alg = value as AsymmetricAlgorithm;
       if (inline === undefined) i += 1;
+    } else if (flag === '--alg') {
+      console.error(`Unknown algorithm: ${value ?? '(none)'}; use one of ${ALGORITHMS.join(', ')}\n\n${USAGE}`);
+      return 2;
     } else {
       console.error(`Unknown argument: ${rest[i]}\n\n${USAGE}`);
       return 2;

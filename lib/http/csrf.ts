@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigurationError, CrossSiteRequestError, MisconfiguredError } from '../errors';
 import { isSameOrigin } from './same-site';
+import { consoleLogger, warnOnce, type Logger } from '../config/logger';
 
 /**
  * Cross-site request forgery defence for routes that act through the browser's cookie (HTML forms, and JSON
@@ -22,6 +23,8 @@ export interface SameOriginOptions {
    * that preflights sends `Origin`, so such a request is not a browser's cross-site request (native apps, curl).
    */
   allowTokenlessJson?: boolean;
+  /** Receives a once-only hint when a refusal looks like a proxy set-up mistake. Default `console`. */
+  logger?: Logger;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -51,12 +54,19 @@ const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form
  */
 export function sameOriginOnly(options: SameOriginOptions = {}): RequestHandler {
   const { field, header, sessionKey, allowTokenlessJson } = resolveOptions(options);
+  const logger = options.logger ?? consoleLogger;
   return function sameOriginOnly(req: Request, _res: Response, next: NextFunction): void {
     if (SAFE_METHODS.has(req.method) || BEARER.test(req.get('authorization') ?? '')) return next();
     const site = req.get('sec-fetch-site');
     if (site !== undefined) return next(site === 'same-origin' || site === 'none' ? undefined : new CrossSiteRequestError('fetch-metadata'));
     const origin = req.get('origin');
-    if (origin !== undefined) return next(isSameOrigin(req, origin) ? undefined : new CrossSiteRequestError('origin'));
+    if (origin !== undefined) {
+      if (isSameOrigin(req, origin)) return next();
+      if (sameHostOtherScheme(req, origin)) {
+        warnOnce(logger, 'csrf-trust-proxy', `sameOriginOnly() refused ${origin} for this host, which Express sees as ${req.protocol}: behind a TLS proxy, set app.set('trust proxy', …) so req.protocol is the one clients use`);
+      }
+      return next(new CrossSiteRequestError('origin'));
+    }
     // Neither header: an old browser, or not a browser at all. Only the page we rendered knows the token.
     if (allowTokenlessJson && JSON_TYPE.test(mediaType(req))) return next();
     if (req.body === undefined && FORM_TYPES.has(mediaType(req))) {
@@ -87,6 +97,16 @@ export function csrfToken(req: Request, options: Pick<SameOriginOptions, 'sessio
   return token;
 }
 
+/** The Origin names this very host, only with another scheme: a TLS proxy Express was not told to trust. */
+function sameHostOtherScheme(req: Request, origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return url.host === req.get('host') && `${url.protocol}` !== `${req.protocol}:`;
+  } catch {
+    return false;
+  }
+}
+
 function sessionOf(req: Request): Record<string, unknown> {
   if (!req.session) {
     throw new MisconfiguredError('req.session is missing: mount express-session before sameOriginOnly() and csrfToken()');
@@ -108,7 +128,7 @@ function show(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
-function resolveOptions(options: SameOriginOptions): Required<SameOriginOptions> {
+function resolveOptions(options: SameOriginOptions): Required<Omit<SameOriginOptions, 'logger'>> {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('sameOriginOnly', `options must be an object, got ${show(options)}`);
   const field = options.field ?? '_csrf';
   const header = options.header ?? 'x-csrf-token';

@@ -27,6 +27,8 @@ export function toWireError(err: unknown, surface: Surface, retryAfter: number):
     return renamed ? new OAuthError(renamed, err.message, undefined, err.headers) : err;
   }
   if (isStoreOutage(err)) return new StoreUnavailableError('The session store is unavailable', retryAfter, err);
+  const bearerFailure = passportFailure(err);
+  if (surface === 'app' && bearerFailure) return bearerFailure;
   const parser = err as { type?: unknown; status?: unknown } | null;
   if (surface === 'oauth' && typeof parser?.type === 'string' && typeof parser.status === 'number' && parser.status < 500) {
     // body-parser at an endpoint: too large, malformed JSON, a repeated key, bad charset
@@ -34,6 +36,19 @@ export function toWireError(err: unknown, surface: Surface, retryAfter: number):
       parser.status === 413 ? 'The request body is too large' : parser.type === REPEATED_KEY ? 'A parameter is repeated' : 'The request body could not be parsed';
     return new OAuthError('invalid_request', description, parser.status);
   }
+  return undefined;
+}
+
+/**
+ * passport's `failWithError: true` hands the failure to `next` as an `AuthenticationError` (the RFC 6750 challenge is
+ * already in `WWW-Authenticate`): rendered as JSON with the matching RFC 6750 code, not passport's plain text.
+ */
+function passportFailure(err: unknown): AnonymousSessionError | undefined {
+  const e = err as { name?: unknown; status?: unknown } | null;
+  if (e?.name !== 'AuthenticationError' || typeof e.status !== 'number') return undefined;
+  if (e.status === 400) return new OAuthError('invalid_request', 'The request is malformed', 400);
+  if (e.status === 403) return new OAuthError('insufficient_scope', 'The access token lacks a required scope', 403);
+  if (e.status === 401) return new OAuthError('invalid_token', 'The access token is missing, invalid or expired', 401);
   return undefined;
 }
 

@@ -29,7 +29,10 @@ export interface AnonymousSession<M extends object = RegisteredMetadata> {
   readonly state: SessionState;
   /** False for a lazy-mode visitor who has not yet written anything: no record, no cookie. */
   readonly persisted: boolean;
-  /** A frozen snapshot, as of this request (or the last `update`/`reload`). */
+  /**
+   * A snapshot as of this request (or the last `update`/`reload`), frozen all the way down: mutating it throws
+   * (change metadata with `update`). Typed `Readonly<M>` at the top level only, so it passes where your code takes `M`.
+   */
   readonly metadata: Readonly<M>;
   /**
    * Changes metadata atomically and returns the new metadata. Pass a function of the current metadata, or an

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import type { AnonymousStore } from '../store/types';
-import { ChallengeRequiredError, RateLimitedError } from '../errors';
+import { ChallengeRequiredError, ConfigurationError, RateLimitedError } from '../errors';
 import { integerInRange, optionalFunction, optionsObject, positiveInteger } from '../config/validate';
 
 export interface RateLimitOption {
@@ -32,6 +32,9 @@ export interface ResolvedRateLimit {
 
 export function resolveRateLimit(value: RateLimitOption | false | undefined): ResolvedRateLimit | false {
   if (value === false) return false;
+  if (typeof value !== 'object' && value !== undefined) {
+    throw new ConfigurationError('rateLimit', 'must be an object ({ points, duration, ipv6Prefix, challenge }) or false to turn the limit off');
+  }
   const v = optionsObject(value, 'rateLimit', ['points', 'duration', 'ipv6Prefix', 'challenge']);
   return {
     points: positiveInteger(v.points ?? 120, 'rateLimit.points'),

@@ -20,6 +20,9 @@ export interface Register {}
 /** The metadata type declared in `Register`, or plain JSON `Metadata`. */
 export type RegisteredMetadata = Register extends { metadata: infer M extends object } ? M : Metadata;
 
+/** What a frozen metadata snapshot is: read-only all the way down (mutating it throws at run time). */
+export type DeepReadonly<T> = T extends (infer U)[] ? ReadonlyArray<DeepReadonly<U>> : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 /** An RFC 7396 merge patch of `M`: listed keys are replaced or merged, `null` deletes one. */
 export type MetadataPatch<M> = { [K in keyof M]?: M[K] | null };
 

@@ -33,6 +33,18 @@ export async function loadBoundGuest(services: HandleServices, req: Request): Pr
   return false;
 }
 
+/**
+ * A login is in the session (passport's `session.passport.user`) but `req.user` is not set: passport.session() runs
+ * after this middleware, which would mint a guest for every signed-in request. Said once; the request is treated
+ * as signed in.
+ */
+function passportSessionNotYetRun(req: Request, logger: Logger): boolean {
+  const login = (req.session as unknown as { passport?: { user?: unknown } }).passport?.user;
+  if (login === undefined || req.user !== undefined) return false;
+  warnOnce(logger, 'passport-order', 'a signed-in session reached anon.middleware() before passport.session() ran: mount app.use(passport.session()) before app.use(anon.middleware()), or signed-in users are seen as guests');
+  return true;
+}
+
 /** Stores a new guest now; past the creation limit the page still renders, for a guest that is not stored. */
 async function persistOrRender(anonymous: GuestHandle): Promise<void> {
   try {
@@ -86,6 +98,7 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
   return async function anonymousSession(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       if (!req.session) throw new MisconfiguredError(MISSING_SESSION);
+      binding.remember(req); // seen: guards can tell "no guest here" from "the middleware never ran"
       if (skip?.(req)) return next();
       checkLifetimes(req);
       // A bearer request is identified by its token: no cookie guest is loaded or minted, so an API call does not
@@ -108,7 +121,7 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
       }
 
       // A signed-in user shops in their account: no new guest for them (a guest bound before login was loaded above).
-      if (!guestsForSignedInUsers && req.isAuthenticated?.()) return next();
+      if (!guestsForSignedInUsers && (req.isAuthenticated?.() || passportSessionNotYetRun(req, logger))) return next();
 
       const anonymous = new GuestHandle(services, req, sessions.draft(), false);
       req.anonymous = anonymous;

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { HandleServices } from './anonymous-session';
 import type { AccessTokenVerifier } from '../strategy/verifier';
 import { GuestHandle } from './anonymous-session';
-import { AccessDeniedError } from '../errors';
+import { AccessDeniedError, MisconfiguredError } from '../errors';
 import { TokenError } from '../tokens/token-error';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -17,6 +17,21 @@ export interface GuardServices {
  * Makes sure `req.anonymous` is a guest that exists: the cookie guest as the middleware found it, or the guest named
  * by an anonymous access token (verified here unless the strategy did it already), loaded with one store read.
  */
+const MIDDLEWARE_MISSING =
+  'anon.middleware() did not run before this route, so the browser\'s guest is unknown here: mount app.use(anon.middleware()) ' +
+  'after express-session (and passport.session()) and before your routes';
+
+/**
+ * Why there is no guest, as the client should hear it: a cookie request with no guest (a signed-in user, a
+ * skipped path) is 401 `guest_required` without a bearer challenge; a request the middleware never saw is a wiring
+ * mistake, named in the log.
+ */
+export function noGuest(req: Request, handles: HandleServices): Error {
+  if (req.session && !handles.binding.visited(req) && !BEARER.test(req.get('authorization') ?? '')) return new MisconfiguredError(MIDDLEWARE_MISSING);
+  const bearer = /^bearer\s/i.test(req.get('authorization') ?? '');
+  return new AccessDeniedError('guest_required', 'This request has no anonymous session', bearer ? { 'WWW-Authenticate': 'Bearer realm="anonymous", error="invalid_token"' } : undefined);
+}
+
 export async function ensureGuest({ handles, verifier }: GuardServices, req: Request): Promise<void> {
   if (req.anonymous) return;
   const user = req.user as { anonymous?: unknown; sessionId?: unknown; id?: unknown } | undefined;
@@ -25,7 +40,7 @@ export async function ensureGuest({ handles, verifier }: GuardServices, req: Req
     subject = { sessionId: user.sessionId, userId: user.id };
   } else {
     const token = BEARER.exec(req.get('authorization') ?? '')?.[1];
-    if (token === undefined) throw new AccessDeniedError('guest_required', 'This request has no anonymous session', { 'WWW-Authenticate': 'Bearer realm="anonymous"' });
+    if (token === undefined) throw noGuest(req, handles);
     try {
       const claims = await verifier.verify(token);
       subject = { sessionId: claims.sid, userId: claims.sub };

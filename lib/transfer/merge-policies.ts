@@ -1,4 +1,4 @@
-import type { JsonValue, Metadata } from '../session/metadata';
+import type { DeepReadonly, JsonValue, Metadata } from '../session/metadata';
 import type { DroppedValue } from './drops';
 import { FORBIDDEN_KEYS } from '../session/metadata';
 import { reportDrop } from './drops';
@@ -157,14 +157,21 @@ export interface MergeOptions {
  * @example
  * const merged = mergeMetadata({ cart: cartBySku(), consents: union(), prefs: keepUser() }, user.data, anonymous.metadata);
  */
-export function mergeMetadata(policies: Record<string, MergePolicy>, user: Metadata, guest: Metadata, options: MergeOptions | MergePolicy = {}): Metadata {
+export function mergeMetadata<M extends object = Metadata>(
+  policies: { [K in keyof M]?: MergePolicy },
+  user: M | DeepReadonly<M>,
+  guest: M | DeepReadonly<M>,
+  options: MergeOptions | MergePolicy = {},
+): M {
   const { fallback = keepUser(), onDrop = reportDrop } = typeof options === 'function' ? { fallback: options } : options;
+  // Metadata is JSON at run time; `M` (an interface is fine) is only the app's view of it.
+  const [u, g, p] = [user as unknown as Metadata, guest as unknown as Metadata, policies as Record<string, MergePolicy>];
   const out: Metadata = {};
-  for (const key of new Set([...Object.keys(user), ...Object.keys(guest)])) {
+  for (const key of new Set([...Object.keys(u), ...Object.keys(g)])) {
     if (FORBIDDEN_KEYS.has(key)) continue;
-    const policy = Object.hasOwn(policies, key) ? policies[key] : fallback;
-    const value = policy(user[key], guest[key], (dropped, from, reason) => void onDrop({ key, from, value: dropped, reason }));
+    const policy = Object.hasOwn(p, key) ? p[key] : fallback;
+    const value = policy(u[key], g[key], (dropped, from, reason) => void onDrop({ key, from, value: dropped, reason }));
     if (value !== undefined) out[key] = value;
   }
-  return out;
+  return out as unknown as M;
 }

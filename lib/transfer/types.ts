@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Metadata } from '../session/metadata';
+import type { RegisteredMetadata } from '../session/metadata';
 import type { DroppedValue } from './drops';
 
 export type TransferReason = 'login' | 'signup';
@@ -8,17 +8,17 @@ export type TransferReason = 'login' | 'signup';
 export type GuestSource = 'ticket' | 'session_token' | 'pending' | 'cookie';
 
 /** The guest as handed to the merge hook: a snapshot, taken under the once-only claim. */
-export interface AnonymousSnapshot {
+export interface AnonymousSnapshot<M = RegisteredMetadata> {
   userId: string;
   sessionId: string;
   /** Epoch ms. */
   createdAt: number;
   expiresAt: number;
-  metadata: Metadata;
+  metadata: M;
 }
 
-export interface TransferContext {
-  anonymous: AnonymousSnapshot;
+export interface TransferContext<M = RegisteredMetadata> {
+  anonymous: AnonymousSnapshot<M>;
   /**
    * The authenticated user, as the login strategy produced it: possibly read before another transfer into the same
    * account finished. Read the account again inside the hook (the account lease is held) and merge into that.
@@ -49,15 +49,15 @@ export interface TransferContext {
  * Merges the guest into the user and returns the merged user (it becomes `req.user`). It runs holding the account's
  * lease: no other transfer into this account runs meanwhile, on any process. Throwing leaves the guest intact.
  */
-export type OnTransfer = (context: TransferContext) => Express.User | Promise<Express.User>;
+export type OnTransfer<M = RegisteredMetadata> = (context: TransferContext<M>) => Express.User | Promise<Express.User>;
 
 /** What a transfer did. Every outcome with a guest carries its `transferId`. */
-export type TransferOutcome =
+export type TransferOutcome<M = RegisteredMetadata> =
   /**
    * The guest merged into `user`; the anonymous session is now `transferred`. `dropped` lists what the merge
    * policies could not use (empty when nothing was left out).
    */
-  | { status: 'merged'; user: Express.User; anonymous: AnonymousSnapshot; transferId: string; fence: number; dropped: DroppedValue[] }
+  | { status: 'merged'; user: Express.User; anonymous: AnonymousSnapshot<M>; transferId: string; fence: number; dropped: DroppedValue[] }
   /** Transferred earlier (a retry, or another login won): nothing merged again. */
   | { status: 'already_transferred'; userId: string; at: number; sameUser: boolean; transferId: string }
   /** Another login is transferring this guest right now (into `userId`), and did not finish while this one waited. */
@@ -70,12 +70,12 @@ export type TransferOutcome =
   /** Another transfer into the same account held its lease for all of `transfer.accountWait`: the guest is intact. */
   | { status: 'busy'; userId: string; transferId: string }
   /** `mode: 'ask'`: nothing merged yet; the guest is kept with the login session until `transferTo` or `declineTransfer`. */
-  | { status: 'deferred'; anonymous: AnonymousSnapshot; transferId: string }
+  | { status: 'deferred'; anonymous: AnonymousSnapshot<M>; transferId: string }
   /** Nothing to transfer: no guest on the request, or it expired or was revoked. */
   | { status: 'no_session' };
 
-export type TransferPreview =
-  | { status: 'ready'; anonymous: AnonymousSnapshot; transferId: string; source: GuestSource }
+export type TransferPreview<M = RegisteredMetadata> =
+  | { status: 'ready'; anonymous: AnonymousSnapshot<M>; transferId: string; source: GuestSource }
   | { status: 'already_transferred'; userId: string; at: number; sameUser: boolean }
   | { status: 'no_session' };
 

@@ -20,6 +20,16 @@ describe('express-anonymous-session keygen', () => {
     expect(decode(res.body.access_token).header.alg).toBe(alg);
   });
 
+  it('with no command prints nothing on stdout and exits 2: ANON_KEYS="$(npx express-anonymous-session)" cannot come out empty unnoticed', () => {
+    let failure: { status?: number; stdout?: string } | undefined;
+    try {
+      execFileSync(process.execPath, ['--import=tsx', CLI], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      failure = err as { status?: number; stdout?: string };
+    }
+    expect([failure?.status, failure?.stdout]).toEqual([2, '']);
+  });
+
   it('refuses an unknown algorithm or flag with the usage, exit code 2', () => {
     for (const args of [['--alg=HS256'], ['--bogus']]) {
       let status: number | undefined;

@@ -60,6 +60,8 @@ declare module 'express-anonymous-session' {
 const shop = anonymousSessions<ShopMetadata>({ issuer: 'https://shop.test', audience: 'api' });
 app.post('/cart', shop.requireGuest(), async (req, res) => {
   const cart: Array<{ sku: string; quantity: number }> | undefined = req.anonymous!.metadata.cart;
+  // @ts-expect-error a snapshot is read-only (and frozen at run time)
+  req.anonymous!.metadata.cart = [];
   const next = await shop.guest(req).update((m) => ({ ...m, cart: [...(m.cart ?? []), { sku: 'tea', quantity: 1 }] }));
   const currency: 'EUR' | 'USD' | undefined = next.prefs?.currency;
   // @ts-expect-error a cart line is { sku, quantity }
@@ -73,4 +75,20 @@ passport.use(shop.strategy({}, (user) => (user.scope.includes('cart') ? user : f
 app.get('/preview', async (req, res) => {
   const preview = await shop.previewTransfer(req, req.user);
   res.json(preview.status);
+});
+
+// The guest's metadata in the merge hook and the merge helpers, typed by Register (an interface needs no index signature).
+interface Account {
+  id: string;
+  data: ShopMetadata;
+}
+anonymousSessions({
+  issuer: 'https://shop.test',
+  audience: 'api',
+  async onTransfer({ anonymous, user }) {
+    const guestCart: Array<{ sku: string; quantity: number }> | undefined = anonymous.metadata.cart;
+    const account = user as Account;
+    const data: ShopMetadata = mergeMetadata({ cart: cartBySku() }, account.data, anonymous.metadata);
+    return { ...account, data, lines: guestCart?.length };
+  },
 });
