@@ -8,10 +8,7 @@ export const BODY_LIMIT = '32kb';
 /** The body-parser error `type` of a JSON body that repeats a key (rendered as `invalid_request`). */
 export const REPEATED_KEY = 'parameter.repeated';
 
-/**
- * Keys are compared as written: `"a"` and `"\u0061"` are not caught, and JSON.parse then keeps the last one.
- * body-parser wraps what `verify` throws with http-errors, so this throws a plain error it can decorate.
- */
+/** body-parser wraps what `verify` throws with http-errors, so this throws a plain error it can decorate. */
 function refuseDuplicateKeys(_req: IncomingMessage, _res: unknown, buffer: Buffer): void {
   if (hasDuplicateKey(buffer.toString('utf8'))) throw Object.assign(new Error('A parameter is repeated'), { status: 400, type: REPEATED_KEY });
 }

@@ -1,6 +1,6 @@
 /**
- * Whether a JSON text repeats a key inside one object. `JSON.parse` keeps the last value silently, so
- * `{"client_id":"a","client_id":"b"}` would pass as `b`; RFC 6749 section 3.2 says a repeated parameter is an error,
+ * Whether a JSON text repeats a key inside one object, compared as JSON.parse reads it (escapes decoded).
+ * `JSON.parse` keeps the last value silently, so `{"client_id":"a","client\u005fid":"b"}` would pass as `b`; RFC 6749 section 3.2 says a repeated parameter is an error,
  * and a body that means two things is refused rather than guessed. One pass over the text, no second parse.
  */
 export function hasDuplicateKey(json: string): boolean {
@@ -13,7 +13,7 @@ export function hasDuplicateKey(json: string): boolean {
       if (end < 0) return false; // malformed: JSON.parse reports it
       const top = objects[objects.length - 1];
       if (top && isKey(json, end + 1)) {
-        const key = json.slice(i, end + 1);
+        const key = unescaped(json.slice(i, end + 1));
         if (top.has(key)) return true;
         top.add(key);
       }
@@ -26,6 +26,16 @@ export function hasDuplicateKey(json: string): boolean {
     i += 1;
   }
   return false;
+}
+
+/** A key as JSON.parse will see it: `"client\u005fid"` is `client_id`. */
+function unescaped(literal: string): string {
+  if (!literal.includes('\\')) return literal.slice(1, -1);
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return literal; // malformed: JSON.parse of the body reports it
+  }
 }
 
 /** Index of the closing quote of the string opening at `start`, or -1. */

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { OAuthError } from '../errors';
+import { hasDuplicateKey } from './duplicate-keys';
 
 /** RFC 6749 section 3.2: responses of the token endpoint are never cached. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {
@@ -35,6 +36,7 @@ export function readBodyParams<K extends string>(req: Request, names: readonly K
 function metadataParam(value: unknown, json: boolean): unknown {
   if (Array.isArray(value) && !json) throw new OAuthError('invalid_request', 'The parameter metadata is repeated');
   if (typeof value === 'string') {
+    if (hasDuplicateKey(value)) throw new OAuthError('invalid_request', 'A parameter is repeated');
     try {
       return JSON.parse(value);
     } catch {

@@ -46,8 +46,22 @@ function requestOrigin(req: Request): string | undefined {
   }
 }
 
+/**
+ * For the endpoints' cookie modes (browser tokens, cookie logout): a request another site could have made with the
+ * visitor's cookie is refused. That is a cross-site one, and also, from a browser that sends neither `Sec-Fetch-Site`
+ * nor `Origin`, any body a cross-site form can send (a JSON body needs a CORS preflight, which sends `Origin`).
+ */
 export function refuseCrossSite(req: Request): void {
   if (isCrossSite(req)) throw new OAuthError('invalid_request', 'Cross-site request refused', 403);
+  if (req.get('sec-fetch-site') === undefined && req.get('origin') === undefined && formAble(req)) {
+    throw new OAuthError('invalid_request', 'Cookie requests without an Origin header must send a JSON body', 403);
+  }
+}
+
+/** A body type a plain HTML form (or a no-cors fetch) can send: anything but JSON. No body at all is not one. */
+function formAble(req: Request): boolean {
+  const type = (req.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  return type !== '' && !/^application\/(?:[\w.+-]+\+)?json$/.test(type);
 }
 
 /**

@@ -32,10 +32,13 @@ export interface CreateContext {
   req?: Request;
   /** A key that makes creation idempotent (already scoped to the client): a retry gets the same guest. */
   idempotencyKey?: string;
+  /** What the request asked for (metadata, user id…): a key reused for a different request is refused. */
+  idempotencyFingerprint?: string;
 }
 
 /** How long a creation's idempotency key names its guest. */
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** An hour covers a retry after a lost response; a leaked key stops naming its guest after that. */
+const IDEMPOTENCY_WINDOW_MS = 60 * 60 * 1000;
 
 /** The operations on anonymous sessions that every entry point (cookie, token endpoint, transfer) shares. */
 export class SessionService {
@@ -65,9 +68,10 @@ export class SessionService {
    */
   async persist(draft: ActiveRecord, context: CreateContext = {}): Promise<ActiveRecord> {
     const key = context.idempotencyKey;
+    const fingerprint = context.idempotencyFingerprint ?? '';
     let record = draft;
     if (key !== undefined) {
-      const earlier = await this.store.getValue(key, this.now());
+      const earlier = reservation(await this.store.getValue(key, this.now()), fingerprint);
       if (earlier !== undefined) {
         const replay = await this.replay(earlier);
         if (replay) return replay;
@@ -77,7 +81,7 @@ export class SessionService {
     if (context.req && this.limiter) await this.limiter.consume(context.req);
     if (key !== undefined) {
       const now = this.now();
-      const raced = await this.store.putIfAbsent(key, record.sessionId, now + IDEMPOTENCY_WINDOW_MS, now);
+      const raced = reservation(await this.store.putIfAbsent(key, `${record.sessionId} ${fingerprint}`, now + IDEMPOTENCY_WINDOW_MS, now), fingerprint);
       if (raced !== undefined && raced !== record.sessionId) {
         const replay = await this.replay(raced);
         if (replay) return replay;
@@ -161,6 +165,15 @@ export class SessionService {
   async revoke(sessionId: string): Promise<boolean> {
     return this.store.revoke(sessionId, this.now());
   }
+}
+
+/** The session id an idempotency key reserved, if any; a key reused for a different request is refused. */
+function reservation(value: string | undefined, fingerprint: string): string | undefined {
+  if (value === undefined) return undefined;
+  const space = value.indexOf(' ');
+  const [sessionId, stored] = space < 0 ? [value, ''] : [value.slice(0, space), value.slice(space + 1)];
+  if (stored !== fingerprint) throw new MetadataError('invalid_idempotency_key', 'The Idempotency-Key was already used for a different request');
+  return sessionId;
 }
 
 /** The metadata after `change`: a function of the current metadata, or an RFC 7396 merge patch. */

@@ -72,4 +72,23 @@ export function checkCompact(token: string, parts: 3 | 5, maxLength: number): vo
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)+$/.test(token) || token.split('.').length !== parts) {
     throw new TokenError('malformed', 'The token is malformed');
   }
+  // One token, one spelling: a segment whose last character carries bits past the end decodes to the same bytes as
+  // its canonical form, so a cache or a denylist keyed on the text could be sidestepped.
+  let start = 0;
+  for (let end = token.indexOf('.'); ; end = token.indexOf('.', start)) {
+    if (!canonicalSegment(token, start, end < 0 ? token.length : end)) throw new TokenError('malformed', 'The token is malformed');
+    if (end < 0) break;
+    start = end + 1;
+  }
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Whether `token[start, end)` is canonical unpadded base64url: no length of 1 mod 4, no stray bits in its last character. */
+function canonicalSegment(token: string, start: number, end: number): boolean {
+  const rest = (end - start) % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL.indexOf(token[end - 1]);
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
 }

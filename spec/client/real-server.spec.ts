@@ -122,12 +122,14 @@ describe('the client against the real server (token mode)', () => {
 });
 
 describe('the client against the real server (cookie mode)', () => {
-  /** Node's fetch keeps no cookies: a one-cookie jar, as a same-origin page's browser would keep. */
+  /** Node's fetch keeps no cookies and sends no Origin: a one-cookie jar and the Origin, as a same-origin page's browser would. */
   function browserFetch() {
     let cookie: string | undefined;
     return async (input: string | URL | Request, init: RequestInit = {}) => {
       const headers = new Headers(init.headers);
       if (cookie && init.credentials !== 'omit') headers.set('cookie', cookie);
+      // A browser sends Origin on every POST fetch (and Sec-Fetch-Site); the endpoints' cookie modes rely on it.
+      if ((init.method ?? 'GET') !== 'GET') headers.set('origin', base);
       const res = await fetch(new URL(String(input), base), { ...init, headers });
       cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
       return res;

@@ -138,7 +138,8 @@ describe('sameOriginOnly(): the token when a browser sends neither header', () =
 
   it('lets a JSON body through without the token (a page elsewhere cannot send one without a preflight), unless told not to', async () => {
     shouldPass(await post(guardedApp().app).send({ username: 'ada' }));
-    shouldPass(await post(guardedApp().app).set('Content-Type', 'application/vnd.api+json').send('{}'));
+    // a vendor +json type is not what express.json() parses: the route would never read it, so the token is asked for
+    shouldAskForToken(await post(guardedApp().app).set('Content-Type', 'application/vnd.api+json').send('{}'));
     // text/plain is what a cross-site form can send: it needs the token
     shouldAskForToken(await post(guardedApp().app).set('Content-Type', 'text/plain').send('{"username":"ada"}'));
     shouldAskForToken(await post(guardedApp({ allowTokenlessJson: false }).app).send({ username: 'ada' }));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { AnonymousSessions } from '../../lib';
@@ -39,13 +39,34 @@ describe('POST /anonymous/token: Idempotency-Key at creation', () => {
 
   it('refuses a guessable key: it works as a credential for 24 hours', async () => {
     const { app, anon } = buildApp({ rateLimit: false }, undefined, mountRouter);
-    for (const key of ['k', 'install-42', 'a'.repeat(21), 'spaces are not allowed in keys, ever']) {
+    const weak = [
+      'k',
+      'install-42',
+      'spaces are not allowed in keys, ever',
+      'a'.repeat(22),
+      '0000000000000000000000',
+      '00000000-0000-0000-0000-000000000000',
+      '1234567890123456789012',
+      'abababababababababababab',
+    ];
+    for (const key of weak) {
       const res = await create(app, key);
       shouldBeOAuthError(res, 400, 'invalid_request');
-      expect(res.body.error_description).toMatch(/22 to 255/);
+      expect(res.body.error_description).toMatch(/22 to 255 random/);
     }
     expect(storedGuests(anon)).toBe(0);
-    shouldBeTokenResponse(await create(app, 'a'.repeat(22)));
+    shouldBeTokenResponse(await create(app, randomUUID()));
+    shouldBeTokenResponse(await create(app, randomBytes(16).toString('base64url')));
+  });
+
+  it('refuses a key reused for a different request: a leaked key does not hand out the first guest to another body', async () => {
+    const { app, anon } = buildApp({ rateLimit: false }, undefined, mountRouter);
+    const key = randomUUID();
+    await request(app).post('/anonymous/token').set('Idempotency-Key', key).send({ metadata: { cart: ['tea'] } }).expect(200);
+    const other = await request(app).post('/anonymous/token').set('Idempotency-Key', key).send({ metadata: { cart: ['mug'] } });
+    shouldBeOAuthError(other, 400, 'invalid_request');
+    expect(other.body.error_description).toMatch(/already used for a different request/);
+    expect(storedGuests(anon)).toBe(1);
   });
 
   it('scopes a key to its client: the same key from another client is another guest', async () => {

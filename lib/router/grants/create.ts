@@ -24,14 +24,30 @@ export async function createGuest(ctx: RouterContext, req: Request): Promise<Act
   const key = creationKey(req);
   // A key is scoped to its client, and only its hash is stored.
   const idempotencyKey = key === undefined ? undefined : createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
-  return ctx.sessions.persist(draft, { req, idempotencyKey });
+  // A retry repeats its request; the same key with another body is a mistake or an attacker, never a replay.
+  const idempotencyFingerprint = createHash('sha256').update(JSON.stringify([p.metadata ?? null, p.user_id ?? null, p.scope ?? null, p.audience ?? null])).digest('base64url');
+  return ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint });
 }
 
 function creationKey(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
-  if (!CREATION_KEY.test(key)) {
-    throw new OAuthError('invalid_request', 'Idempotency-Key must be 22 to 255 letters, digits, _ . : or - (a random UUID fits): it is a secret');
+  if (!CREATION_KEY.test(key) || guessable(key)) {
+    throw new OAuthError('invalid_request', 'Idempotency-Key must be 22 to 255 random letters, digits, _ . : or - (a random UUID fits): it is a secret');
   }
   return key;
+}
+
+/**
+ * Keys a person or a bug would pick, whatever their length: few distinct characters (`0000…`, the nil UUID,
+ * `abab…`) or one short run repeated (`1234567890123…`). A random UUID or 22 random characters never look like that.
+ */
+function guessable(key: string): boolean {
+  if (new Set(key.replace(/-/g, '')).size < 8) return true;
+  for (let period = 1; period <= 12; period++) {
+    let repeats = true;
+    for (let i = period; i < key.length && repeats; i++) repeats = key[i] === key[i - period];
+    if (repeats) return true;
+  }
+  return false;
 }
