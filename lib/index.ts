@@ -45,6 +45,8 @@ export type { KeygenOptions } from './cli/keygen';
 export { AnonymousStrategy } from './strategy/strategy';
 export type { AnonymousStrategyOptions, LocalStrategyOptions, RemoteStrategyOptions, VerifierStrategyOptions, VerifyFunction } from './strategy/strategy';
 export type { AccessTokenVerifier } from './strategy/verifier';
+export type { AccessTokenRefusal } from './metrics/instrumentation';
+export type { MetricsOptions, MeterProviderLike, MeterLike, CounterLike, HistogramLike, InstrumentOptions, MetricAttributes } from './metrics/types';
 export { isAnonymousUser } from './strategy/anonymous-user';
 export type { AnonymousUser } from './strategy/anonymous-user';
 export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, TransferPreview, TransferEvent, TransferEventName, TransferOptions, AnonymousSnapshot, GuestSource } from './transfer/types';

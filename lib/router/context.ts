@@ -4,6 +4,7 @@ import type { HandleServices } from '../session/anonymous-session';
 import type { TokenService } from '../tokens/token-service';
 import type { TransferService } from '../transfer/transfer-service';
 import type { Logger } from '../config/logger';
+import type { Instrumentation } from '../metrics/instrumentation';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -16,4 +17,5 @@ export interface RouterContext {
   /** `Retry-After` seconds for an outage, from the store. */
   retryAfter: number;
   logger: Logger;
+  metrics: Instrumentation;
 }

@@ -24,7 +24,7 @@ export async function createGuest(ctx: RouterContext, req: Request): Promise<Act
   const key = creationKey(req);
   // A key is scoped to its client, and only its hash is stored.
   const idempotencyKey = key === undefined ? undefined : createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
-  return ctx.sessions.persist(draft, { req, idempotencyKey });
+  return ctx.sessions.persist(draft, { req, idempotencyKey, via: 'token_endpoint' });
 }
 
 function creationKey(req: Request): string | undefined {
