@@ -13,7 +13,7 @@ export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, Tr
 export { MemoryStore } from './store/memory';
 export type { MemoryStoreOptions } from './store/memory';
 export { RedisStore } from './store/redis';
-export type { RedisStoreOptions, RedisScriptClient } from './store/redis';
+export type { RedisStoreOptions, RedisScriptClient, WaitForReplicas } from './store/redis';
 export type { Logger } from './config/logger';
 export type { KeysOption, PrivateKeyInput, SecretInput, AsymmetricAlgorithm } from './tokens/keys';
 export type { TokenOptions, ClientConfig } from './tokens/options';
