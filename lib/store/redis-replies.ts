@@ -7,6 +7,12 @@ export interface WaitForReplicas {
   replicas: number;
   /** Milliseconds `WAIT` blocks at most (it holds the connection meanwhile); below the store's `timeout`. */
   timeout: number;
+  /**
+   * Fewer replicas in time: `continue` (default) answers the login and the transfer logs a warning (after a failover
+   * the new master has no replica until one is back, and logins keep working); `fail` answers 503 instead (its retry
+   * finds the transfer done).
+   */
+  onShortfall?: 'continue' | 'fail';
 }
 
 /** The part of a node-redis client or cluster client `WAIT` is sent through. */
@@ -49,8 +55,8 @@ function isCluster(client: CommandClient): boolean {
   return 'masters' in client && 'nodeClient' in client;
 }
 
-export function resolveWait(value: WaitForReplicas, client: CommandClient, storeTimeout: number): WaitForReplicas {
-  const w = optionsObject(value, 'RedisStore.waitForReplicas', ['replicas', 'timeout']);
+export function resolveWait(value: WaitForReplicas, client: CommandClient, storeTimeout: number): Required<WaitForReplicas> {
+  const w = optionsObject(value, 'RedisStore.waitForReplicas', ['replicas', 'timeout', 'onShortfall']);
   const replicas = positiveInteger(w.replicas, 'RedisStore.waitForReplicas.replicas');
   // WAIT 0 blocks forever; one that outlasts the store's timeout would be cut off by it.
   const timeout = positiveInteger(w.timeout, 'RedisStore.waitForReplicas.timeout');
@@ -58,5 +64,9 @@ export function resolveWait(value: WaitForReplicas, client: CommandClient, store
     throw new ConfigurationError('RedisStore.waitForReplicas.timeout', `must be below RedisStore.timeout (${storeTimeout} ms), got ${timeout}`);
   }
   if (typeof client.sendCommand !== 'function') throw new ConfigurationError('RedisStore.waitForReplicas', 'needs a node-redis client (one with sendCommand)');
-  return { replicas, timeout };
+  const onShortfall = w.onShortfall ?? 'continue';
+  if (onShortfall !== 'continue' && onShortfall !== 'fail') {
+    throw new ConfigurationError('RedisStore.waitForReplicas.onShortfall', `must be 'continue' or 'fail', got ${JSON.stringify(onShortfall)}`);
+  }
+  return { replicas, timeout, onShortfall };
 }

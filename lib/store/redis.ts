@@ -1,5 +1,5 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
-import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, ReplicationAck, TransferLink } from './types';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
 import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
@@ -34,9 +34,8 @@ export interface RedisStoreOptions {
   retryAfter?: number;
   /**
    * Makes a completed transfer survive a failover: after marking the guest transferred, `WAIT` until this many
-   * replicas have it, or fail the login with a 503 (its retry then finds the transfer done). Default off: Redis
-   * replicates asynchronously, and a master that dies right after acknowledging can lose the completion
-   * (docs/scaling.md, "Failover").
+   * replicas have it before the login is answered. Default off: Redis replicates asynchronously, and a master that
+   * dies right after acknowledging can lose the completion (docs/scaling.md, "Failover").
    */
   waitForReplicas?: WaitForReplicas;
 }
@@ -55,7 +54,7 @@ export class RedisStore implements AnonymousStore {
   private readonly client: RedisScriptClient;
   private readonly prefix: string;
   private readonly timeout: number;
-  private readonly replication: WaitForReplicas | undefined;
+  private readonly replication: Required<WaitForReplicas> | undefined;
   /** Seconds clients are told to wait during an outage. */
   readonly retryAfter: number;
 
@@ -127,21 +126,28 @@ export class RedisStore implements AnonymousStore {
   }
 
   async completeClaim(sessionId: string, token: string, at: number): Promise<boolean> {
-    const completed = (await this.run(scripts.COMPLETE_CLAIM, sessionId, [token, String(at)])) === 1;
-    if (completed && this.replication) await this.waitForReplicas(this.key(sessionId), this.replication);
-    return completed;
+    return (await this.run(scripts.COMPLETE_CLAIM, sessionId, [token, String(at)])) === 1;
   }
 
   /**
-   * `WAIT` on the connection that wrote (on a cluster, the slot's master: `WAIT` counts the replicas that have every
-   * write this connection made so far). Fewer than asked within the timeout is a 503: the write is on the master
-   * only, and a failover now would lose it.
+   * With `waitForReplicas`: `WAIT` on the connection that completed the transfer (on a cluster, the slot's master;
+   * `WAIT` counts the replicas that have every write this connection made so far). A shortfall is answered (the
+   * transfer logs it), or with `onShortfall: 'fail'` rejected as a 503: the write is on the master only.
    */
-  private async waitForReplicas(key: string, { replicas, timeout }: WaitForReplicas): Promise<void> {
-    const acked = Number(await this.bounded(() => sendWait(this.client, key, replicas, timeout)));
-    if (!(acked >= replicas)) {
-      throw new StoreUnavailableError(`The transfer reached ${acked} of ${replicas} replica(s) within ${timeout} ms`, this.retryAfter);
+  async awaitReplication(sessionId: string): Promise<ReplicationAck | undefined> {
+    if (!this.replication) return undefined;
+    const { replicas, timeout, onShortfall } = this.replication;
+    let acknowledged: number;
+    try {
+      acknowledged = Number(await this.bounded(() => sendWait(this.client, this.key(sessionId), replicas, timeout)));
+    } catch (err) {
+      if (onShortfall === 'fail') throw err;
+      acknowledged = 0; // unknown: the master may be gone
     }
+    if (onShortfall === 'fail' && !(acknowledged >= replicas)) {
+      throw new StoreUnavailableError(`The transfer reached ${acknowledged} of ${replicas} replica(s) within ${timeout} ms`, this.retryAfter);
+    }
+    return { acknowledged, required: replicas };
   }
 
   async releaseClaim(sessionId: string, token: string): Promise<void> {

@@ -134,6 +134,7 @@ export class TransferService {
         const winner = again?.state === 'transferred' ? again.transferredTo : userId;
         return await this.settle(req, attempt, { status: 'conflict', userId: winner, transferId });
       }
+      await this.confirmReplicated(record.sessionId, transferId);
       releaseAccount = false;
       await this.releaseAccount(userId, token, transferId);
       const link: TransferLink = { anonymousUserId: record.userId, sessionId: record.sessionId, userId, at };
@@ -229,6 +230,16 @@ export class TransferService {
       throw new MisconfiguredError('the authenticated user has no id: set transfer.getUserId');
     }
     return String(id);
+  }
+
+  /** A store that replicates (`waitForReplicas`) has the completion on its replicas before the login is answered; a shortfall is said. */
+  private async confirmReplicated(sessionId: string, transferId: string): Promise<void> {
+    const ack = await this.store.awaitReplication?.(sessionId);
+    if (ack && ack.acknowledged < ack.required) {
+      this.deps.logger.warn(
+        `express-anonymous-session: transfer ${transferId}: the completion reached ${ack.acknowledged} of ${ack.required} replica(s) in time; a failover now could undo it`,
+      );
+    }
   }
 
   /** Gives the guest's claim back; answers the error if that failed (the claim then lapses after the lease). */

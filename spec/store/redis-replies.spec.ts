@@ -4,6 +4,9 @@ import { newRecord } from '../../lib/session/record';
 import { connectRedis, uniquePrefix } from '../support/redis';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { eventually } from '../support/eventually';
+import { buildApp } from '../support/app';
+import { capturingLogger } from '../support/transfer-app';
+import request from 'supertest';
 
 const record = () => newRecord({ userId: 'anon|a', metadata: '{}', now: Date.now(), lifetimes: { idle: 60, absolute: 600 } });
 
@@ -48,42 +51,64 @@ describe('RedisStore waitForReplicas: WAIT after a transfer completes', () => {
     await Promise.all([replica.stop(), master.stop()]);
   });
 
-  const claimed = async (store: RedisStore) => {
+  const completed = async (store: RedisStore) => {
     const r = record();
     await store.create(r);
     await store.claim(r.sessionId, { token: 't', userId: 'alice', leaseUntil: Date.now() + 30_000, now: Date.now() });
+    expect(await store.completeClaim(r.sessionId, 't', Date.now())).toBe(true);
     return r;
   };
-
-  it('completes once the replica has the write', async () => {
-    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 200 } });
-    const r = await claimed(store);
-    expect(await store.completeClaim(r.sessionId, 't', Date.now())).toBe(true);
-    expect((await store.get(r.sessionId))?.state).toBe('transferred');
-  });
-
-  it('a claim already lost is answered as before, without waiting', async () => {
-    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 200 } });
-    const r = await claimed(store);
-    expect(await store.completeClaim(r.sessionId, 'another token', Date.now())).toBe(false);
-  });
-
-  it('without the replica, fails after the WAIT timeout with a 503: the completion is on the master only', async () => {
-    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 100 } });
-    const r = await claimed(store);
-    replica.process.kill('SIGSTOP'); // connected, but acknowledging nothing
+  /** The replica stays connected but acknowledges nothing while `run` runs. */
+  const replicaStalled = async <T>(run: () => Promise<T>): Promise<T> => {
+    replica.process.kill('SIGSTOP');
     try {
-      const started = Date.now();
-      const failure = await store.completeClaim(r.sessionId, 't', Date.now()).catch((err: unknown) => err);
-      expect(failure).toBeInstanceOf(StoreUnavailableError);
-      expect((failure as Error).message).toBe('The transfer reached 0 of 1 replica(s) within 100 ms');
-      expect(Date.now() - started).toBeGreaterThanOrEqual(95);
-      expect(Date.now() - started).toBeLessThan(1000);
-      // The master has it: the retry of the login finds the guest transferred (already_transferred, same user).
-      expect((await store.get(r.sessionId))?.state).toBe('transferred');
+      return await run();
     } finally {
       replica.process.kill('SIGCONT');
     }
+  };
+
+  it('answers once the replica has the completion', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 200 } });
+    const r = await completed(store);
+    expect(await store.awaitReplication(r.sessionId)).toEqual({ acknowledged: 1, required: 1 });
+  });
+
+  it('does not wait unless asked to', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('wait') });
+    expect(await store.awaitReplication((await completed(store)).sessionId)).toBeUndefined();
+  });
+
+  it('without the replica, answers the shortfall after the WAIT timeout (the transfer logs it)', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 100 } });
+    const r = await completed(store);
+    const started = Date.now();
+    expect(await replicaStalled(() => store.awaitReplication(r.sessionId))).toEqual({ acknowledged: 0, required: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("with onShortfall: 'fail', rejects with a 503 instead: the completion is on the master only", async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 100, onShortfall: 'fail' } });
+    const r = await completed(store);
+    const failure = await replicaStalled(() => store.awaitReplication(r.sessionId).catch((err: unknown) => err));
+    expect(failure).toBeInstanceOf(StoreUnavailableError);
+    expect((failure as Error).message).toBe('The transfer reached 0 of 1 replica(s) within 100 ms');
+    // The master has it: the retry of the login finds the guest transferred (already_transferred, same user).
+    expect((await store.get(r.sessionId))?.state).toBe('transferred');
+  });
+
+  it('a login whose transfer did not reach the replica in time is answered, and the shortfall logged', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('wait'), waitForReplicas: { replicas: 1, timeout: 100 } });
+    const logger = capturingLogger();
+    const { app } = buildApp({ store, rateLimit: false, logger }, undefined, (a, anon) => {
+      a.post('/login', (req, _res, next) => ((req.user = { id: 'alice' }), next()), anon.transfer('login'), (req, res) => res.json(req.anonymousTransfer));
+    });
+    const agent = request.agent(app);
+    await agent.post('/cart').send({ sku: 'tea' }).expect(200);
+    const res = await replicaStalled(() => agent.post('/login'));
+    expect(res.body.status).toBe('merged');
+    expect(logger.lines).toEqual([['warn', expect.stringMatching(/: the completion reached 0 of 1 replica\(s\) in time; a failover now could undo it$/)]]);
   });
 
   it('refuses settings that cannot work, naming the option', () => {
@@ -94,5 +119,8 @@ describe('RedisStore waitForReplicas: WAIT after a transfer completes', () => {
     );
     const scriptsOnly = { evalSha: client.evalSha.bind(client), eval: client.eval.bind(client) };
     expect(() => new RedisStore({ client: scriptsOnly, waitForReplicas: { replicas: 1, timeout: 100 } })).toThrow('RedisStore.waitForReplicas: needs a node-redis client');
+    expect(() => new RedisStore({ client, waitForReplicas: { replicas: 1, timeout: 100, onShortfall: 'retry' as 'fail' } })).toThrow(
+      "RedisStore.waitForReplicas.onShortfall: must be 'continue' or 'fail'",
+    );
   });
 });
