@@ -42,7 +42,8 @@ describe('RedisStore waitForReplicas: WAIT after a transfer completes', () => {
 
   beforeAll(async () => {
     master = await startRedisServer(undefined, ['--repl-diskless-sync-delay', '0']); // a replica syncs at once, not after 5 s
-    replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port)]);
+    // on-empty-db: the replica loads the sync from the socket, writing no dump.rdb into the working directory
+    replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port), '--repl-diskless-load', 'on-empty-db']);
     client = await connectRedis(master.url);
     await eventually(async () => String(await client.sendCommand(['INFO', 'replication'])), (info) => info.includes('state=online'));
   });
