@@ -45,7 +45,9 @@ describe('RedisStore waitForReplicas: WAIT after a transfer completes', () => {
     // on-empty-db: the replica loads the sync from the socket, writing no dump.rdb into the working directory
     replica = await startRedisServer(undefined, ['--replicaof', '127.0.0.1', String(master.port), '--repl-diskless-load', 'on-empty-db']);
     client = await connectRedis(master.url);
-    await eventually(async () => String(await client.sendCommand(['INFO', 'replication'])), (info) => info.includes('state=online'));
+    // In sync: the replica acknowledges a write (for a moment after the master calls it online, it does not yet).
+    const acknowledged = async () => (await client.set(uniquePrefix('probe'), '1', { PX: 1000 }), Number(await client.sendCommand(['WAIT', '1', '50'])));
+    await eventually(acknowledged, (acked) => acked === 1);
   });
   afterAll(async () => {
     client.destroy();
