@@ -7,6 +7,7 @@ const LAYERS = [
   ['foundation', '^lib/(errors|config/|http/same-site\\.ts$)'],
   ['model', '^lib/session/(record|metadata)\\.ts$'],
   ['store', '^lib/store/'],
+  ['metrics', '^lib/metrics/'],
   ['tokens', '^lib/tokens/'],
   ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service|drops|leases|pending|hook|report))\\.ts$'],
   ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults|require-guest)|transfer/middleware|http/(?!same-site\\.ts$)|strategy/|client/)'],

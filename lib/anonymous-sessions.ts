@@ -12,6 +12,7 @@ import type { TokenOptions } from './tokens/options';
 import type { OnTransfer, TransferEvent, TransferEventName, TransferOptions, TransferOutcome, TransferPreview, TransferReason } from './transfer/types';
 import type { TransferMiddlewareOptions } from './transfer/middleware';
 import type { LocalStrategyOptions, VerifyFunction } from './strategy/strategy';
+import type { MetricsOptions } from './metrics/types';
 import { ConfigurationError, AccessDeniedError, DEFAULT_RETRY_AFTER } from './errors';
 import { consoleLogger, warnOnce } from './config/logger';
 import { optionalFunction, optionsObject } from './config/validate';
@@ -37,6 +38,8 @@ import { renderErrors } from './http/render-error';
 import { anonymousRouter } from './router';
 import { resolveCors, type CorsOptions } from './router/cors';
 import { holdInternals, internalsOf, type Internals } from './internals';
+import { resolveMetrics } from './metrics/options';
+import { measureStore } from './metrics/store';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
 export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenOptions, SessionOptions {
@@ -53,9 +56,15 @@ export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenO
   transfer?: TransferOptions;
   /** CORS on the token, logout and revocation endpoints for token-mode SPAs on these exact origins. Default: none. */
   cors?: CorsOptions;
+  /**
+   * OpenTelemetry metrics (README "Operations"). Default: recorded through the global MeterProvider of
+   * `@opentelemetry/api` when that optional peer is installed, else nothing. `{ meterProvider }` picks a provider;
+   * `false` turns them off.
+   */
+  metrics?: MetricsOptions | false;
 }
 
-const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'cors'];
+const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'cors', 'metrics'];
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -181,7 +190,7 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
     const i = internalsOf(this);
-    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger, cors: i.cors });
+    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger, cors: i.cors, metrics: i.metrics });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
@@ -277,10 +286,13 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const rateLimit = resolveRateLimit(options.rateLimit);
   const transferOptions = resolveTransferOptions(options.onTransfer, options.transfer);
   const cors = resolveCors(options.cors);
-  const store = options.store ?? defaultStore(clock, logger);
-  if (store === null || typeof store.get !== 'function' || typeof store.claim !== 'function') {
+  const metrics = resolveMetrics(options.metrics, logger);
+  const given = options.store ?? defaultStore(clock, logger);
+  if (given === null || typeof given.get !== 'function' || typeof given.claim !== 'function') {
     throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
   }
+  // Every service gets the store through the timer (store latency and errors), unless metrics are off.
+  const store = metrics.enabled ? measureStore(given, metrics) : given;
   const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;
   const ephemeral = [tokenOptions.accessKeys.ephemeral && 'keys.accessToken', tokenOptions.sessionKeys.ephemeral && 'keys.sessionToken'].filter(Boolean);
   if (ephemeral.length) {
@@ -293,11 +305,11 @@ function compose(options: AnonymousSessionsOptions): Internals {
     );
   }
 
-  const limiter = rateLimit === false ? undefined : new CreationLimiter(store, rateLimit, clock);
-  const sessions = new SessionService(store, sessionOptions, clock, limiter);
+  const limiter = rateLimit === false ? undefined : new CreationLimiter(store, rateLimit, clock, metrics);
+  const sessions = new SessionService(store, sessionOptions, clock, limiter, metrics);
   const binding = new SessionBinding(sessionOptions.sessionKey, retryAfter);
   const tokens = new TokenService(tokenOptions, clock, sessionOptions.lifetimes.absolute);
-  const transfers = new TransferService({ store, tokens, binding, clock, logger }, transferOptions);
+  const transfers = new TransferService({ store, tokens, binding, clock, logger, metrics }, transferOptions);
   return {
     store,
     ownsStore: options.store === undefined,
@@ -305,15 +317,25 @@ function compose(options: AnonymousSessionsOptions): Internals {
     binding,
     tokens,
     transfers,
-    handles: { sessions, binding, issueTokens: (record, issue) => tokens.issueFor(record, issue) },
+    handles: {
+      sessions,
+      binding,
+      issueTokens: async (record, issue) => {
+        const response = await tokens.issueFor(record, issue);
+        metrics.tokensIssued('server');
+        return response;
+      },
+    },
     verifier: {
       clockTolerance: tokenOptions.clockTolerance,
       now: clock,
       verify: (token) => tokens.verifyAccessToken(token),
       hasKey: (kid) => tokenOptions.accessKeys.byKid.has(kid),
       isActive: (claims) => sessionIsActive(store, claims, clock()),
+      refused: (reason) => metrics.accessTokenRefused(reason),
     },
     logger,
+    metrics,
     clock,
     retryAfter,
     cors,

@@ -7,6 +7,7 @@ import type { TokenService } from './tokens/token-service';
 import type { TransferService } from './transfer/transfer-service';
 import type { AccessTokenVerifier } from './strategy/verifier';
 import type { ResolvedCors } from './router/cors';
+import type { Instrumentation } from './metrics/instrumentation';
 
 /**
  * The services behind one `anonymousSessions()` instance. Held in a WeakMap keyed by the public facade (as
@@ -23,6 +24,8 @@ export interface Internals {
   handles: HandleServices;
   verifier: AccessTokenVerifier;
   logger: Logger;
+  /** What the library counts and times; `noMetrics` when metrics are off. */
+  metrics: Instrumentation;
   clock: () => number;
   retryAfter: number;
   cors: ResolvedCors | undefined;

@@ -5,6 +5,7 @@ import type { TokenService } from '../tokens/token-service';
 import type { TransferService } from '../transfer/transfer-service';
 import type { Logger } from '../config/logger';
 import type { ResolvedCors } from './cors';
+import type { Instrumentation } from '../metrics/instrumentation';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -19,4 +20,5 @@ export interface RouterContext {
   logger: Logger;
   /** CORS for token-mode SPAs on the listed origins; undefined: no CORS headers. */
   cors?: ResolvedCors;
+  metrics: Instrumentation;
 }

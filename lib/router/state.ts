@@ -35,6 +35,8 @@ export interface EndpointState {
   sessionToken?: string;
   client?: ResolvedClient;
   grant?: Grant;
+  /** How the record was found: renewed, the browser's own guest, or created now (what the tokens are counted under). */
+  flow?: 'create' | 'browser' | 'renew';
   record?: ActiveRecord;
 }
 

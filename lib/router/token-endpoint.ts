@@ -4,7 +4,7 @@ import { OAuthError } from '../errors';
 import { grantFor } from '../tokens/grant';
 import { noStore, readBodyParams } from '../http/params';
 import { parseForm, parseJson } from '../http/body';
-import { renderErrors } from '../http/render-error';
+import { renderErrors, toWireError } from '../http/render-error';
 import { authenticateClient } from './client-auth';
 import { TOKEN_PARAMS, required, stateOf } from './state';
 import { createGuest } from './grants/create';
@@ -33,6 +33,7 @@ export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorR
     grantScopeAndAudience,
     findOrCreateSession(ctx),
     respond(ctx),
+    countRefusal(ctx),
     renderErrors('oauth', ctx),
   ];
 }
@@ -53,8 +54,9 @@ function findOrCreateSession(ctx: RouterContext) {
   return step(async function findOrCreateSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const p = required(req, 'params');
     const state = stateOf(req);
-    if (required(req, 'mode') === 'renew') state.record = await renewGuest(ctx, req);
-    else if (req.anonymous?.persisted) state.record = await browserGuest(req);
+    state.flow = required(req, 'mode') === 'renew' ? 'renew' : req.anonymous?.persisted ? 'browser' : 'create';
+    if (state.flow === 'renew') state.record = await renewGuest(ctx, req);
+    else if (state.flow === 'browser') state.record = await browserGuest(req);
     else if (p.requested_token_type !== undefined) throw new OAuthError('invalid_request', 'A transfer ticket needs an existing guest: send session_token');
     else {
       state.record = await createGuest(ctx, req);
@@ -78,12 +80,25 @@ function respond(ctx: RouterContext) {
       if (type !== 'transfer_ticket') throw new OAuthError('invalid_request', 'requested_token_type must be transfer_ticket');
       // For logins through a redirect: at most 30 s, single use, names this guest without exposing a credential.
       const { ticket, expiresIn } = await ctx.transfers.mintTicket(record.sessionId);
+      ctx.metrics.tokensIssued('transfer_ticket');
       return void res.status(200).json({ transfer_ticket: ticket, expires_in: expiresIn, token_type: 'N_A' });
     }
     const { scope, audience } = required(req, 'grant');
     const body = await ctx.tokens.issue(record, { client: required(req, 'client'), scope, audience });
     // A refresh_token client keeps whatever `refresh_token` comes back: the renewed session token.
     const refreshed = required(req, 'params').grant_type === REFRESH_GRANT ? { refresh_token: body.session_token } : {};
+    ctx.metrics.tokensIssued(required(req, 'flow'));
     res.status(200).json({ ...body, ...refreshed });
   });
+}
+
+/** Counts the refusal by the code the client will see (`anonymous_session.tokens.refused`), then lets it render. */
+function countRefusal(ctx: RouterContext): ErrorRequestHandler {
+  return function countRefusal(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+    if (!res.headersSent) {
+      const wire = toWireError(err, 'oauth', ctx.retryAfter);
+      ctx.metrics.tokenRefused(wire?.expose ? wire.code : 'server_error');
+    }
+    next(err);
+  };
 }

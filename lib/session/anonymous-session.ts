@@ -131,7 +131,7 @@ export class GuestHandle implements AnonymousSession<Metadata> {
 
   async persist(): Promise<void> {
     if (this.#persisted) return;
-    this.#record = await this.#services.sessions.persist(this.active(), { req: this.#req });
+    this.#record = await this.#services.sessions.persist(this.active(), { req: this.#req, via: 'cookie' });
     this.#persisted = true;
     await this.#services.binding.bind(this.#req, this.#record.sessionId);
   }

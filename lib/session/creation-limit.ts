@@ -1,8 +1,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
 import type { AnonymousStore } from '../store/types';
+import type { Instrumentation } from '../metrics/instrumentation';
 import { ChallengeRequiredError, ConfigurationError, RateLimitedError } from '../errors';
 import { integerInRange, optionalFunction, optionsObject, positiveInteger } from '../config/validate';
+import { noMetrics } from '../metrics/instrumentation';
 
 export interface RateLimitOption {
   /**
@@ -53,6 +55,7 @@ export class CreationLimiter {
     private readonly store: AnonymousStore,
     private readonly options: ResolvedRateLimit,
     private readonly clock: () => number,
+    private readonly metrics: Instrumentation = noMetrics,
   ) {}
 
   /** Counts one creation for the request's address (`req.ip`, which honours Express's `trust proxy`). */
@@ -63,8 +66,13 @@ export class CreationLimiter {
     if (count <= this.options.points) return;
     const retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
     const { challenge } = this.options;
-    if (!challenge) throw new RateLimitedError(retryAfter);
-    if (!(await challenge(req))) throw new ChallengeRequiredError(retryAfter);
+    if (!challenge) {
+      this.metrics.creationLimited('rate_limited');
+      throw new RateLimitedError(retryAfter);
+    }
+    const passed = await challenge(req);
+    this.metrics.creationLimited(passed ? 'challenge_passed' : 'challenge_refused');
+    if (!passed) throw new ChallengeRequiredError(retryAfter);
   }
 }
 

@@ -124,6 +124,7 @@ export function anonymousMiddleware(services: HandleServices, logger: Logger): R
       if (!guestsForSignedInUsers && (req.isAuthenticated?.() || passportSessionNotYetRun(req, logger))) return next();
 
       const anonymous = new GuestHandle(services, req, sessions.draft(), false);
+      sessions.metrics.guestCreated('cookie');
       req.anonymous = anonymous;
       if (persist === 'always') await persistOrRender(anonymous);
       else if (persist === 'page-view') persistOnPageView(req, res, anonymous, services, logger);

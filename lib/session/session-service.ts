@@ -4,10 +4,12 @@ import type { ResolvedSessionOptions } from './options';
 import type { ActiveRecord } from './record';
 import type { Metadata, MetadataPatch } from './metadata';
 import type { CreationLimiter } from './creation-limit';
+import type { CreatedVia, Instrumentation } from '../metrics/instrumentation';
 import { newRecord, newUserId, isActive, slidingExpiry } from './record';
 import { parseMetadata, serializeMetadata, mergePatch } from './metadata';
 import { MetadataError, SessionNotActiveError, UpdateConflictError } from '../errors';
 import { UPDATE_ID } from '../config/validate';
+import { noMetrics } from '../metrics/instrumentation';
 
 /** A metadata change: a merge patch (RFC 7396), or a function from the current metadata to the next. */
 export type MetadataChange<M = Metadata> = MetadataPatch<M> | ((current: M) => M);
@@ -34,6 +36,8 @@ export interface CreateContext {
   idempotencyKey?: string;
   /** What the request asked for (metadata, user id…): a key reused for a different request is refused. */
   idempotencyFingerprint?: string;
+  /** How the guest came (counted when it is stored). Default `api`. */
+  via?: CreatedVia;
 }
 
 /** How long a creation's idempotency key names its guest. */
@@ -49,6 +53,7 @@ export class SessionService {
     readonly options: ResolvedSessionOptions,
     readonly now: () => number,
     private readonly limiter: CreationLimiter | undefined,
+    readonly metrics: Instrumentation = noMetrics,
   ) {}
 
   /** A record that is valid but not yet stored (lazy mode persists it on first write). */
@@ -88,7 +93,10 @@ export class SessionService {
         record = { ...record, sessionId: raced };
       }
     }
-    if (await this.store.create(record)) return record;
+    if (await this.store.create(record)) {
+      this.countStored(context.via ?? 'api');
+      return record;
+    }
     const replay = key === undefined ? undefined : await this.replay(record.sessionId);
     // 256-bit ids do not collide: without a key, `false` means a bug, never a reason to overwrite.
     if (!replay) throw new SessionNotActiveError('Anonymous session id already exists');
@@ -163,7 +171,15 @@ export class SessionService {
   }
 
   async revoke(sessionId: string): Promise<boolean> {
-    return this.store.revoke(sessionId, this.now());
+    const revoked = await this.store.revoke(sessionId, this.now());
+    if (revoked) this.metrics.guestRevoked();
+    return revoked;
+  }
+
+  /** A cookie guest was counted as created when it was handed out (provisional); the others are created as stored. */
+  private countStored(via: CreatedVia): void {
+    if (via !== 'cookie') this.metrics.guestCreated(via);
+    this.metrics.guestStored(via);
   }
 }
 

@@ -1,8 +1,11 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
-import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, ReplicationAck, TransferLink } from './types';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
 import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
+import { isServerError, resolveWait, sendWait, type WaitForReplicas } from './redis-replies';
+
+export type { WaitForReplicas } from './redis-replies';
 
 /**
  * The part of a node-redis client (v5+) this store uses: `createClient()` and `createCluster()` both fit,
@@ -13,6 +16,11 @@ export interface RedisScriptClient {
   evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   /** node-redis's readiness flag; when present and false, operations fail fast instead of queueing. */
   readonly isReady?: boolean;
+  /**
+   * Raw commands, for `waitForReplicas` only (`WAIT`): `sendCommand(args)` on a client, `sendCommand(firstKey,
+   * isReadonly, args)` on a cluster client, which routes it to the master of the key's slot.
+   */
+  sendCommand?: (...args: never[]) => Promise<unknown>;
 }
 
 export interface RedisStoreOptions {
@@ -24,6 +32,12 @@ export interface RedisStoreOptions {
   timeout?: number;
   /** Seconds clients are told to wait (`Retry-After`) during an outage. Default 5. */
   retryAfter?: number;
+  /**
+   * Makes a completed transfer survive a failover: after marking the guest transferred, `WAIT` until this many
+   * replicas have it before the login is answered. Default off: Redis replicates asynchronously, and a master that
+   * dies right after acknowledging can lose the completion (docs/scaling.md, "Failover").
+   */
+  waitForReplicas?: WaitForReplicas;
 }
 
 /**
@@ -40,11 +54,12 @@ export class RedisStore implements AnonymousStore {
   private readonly client: RedisScriptClient;
   private readonly prefix: string;
   private readonly timeout: number;
+  private readonly replication: Required<WaitForReplicas> | undefined;
   /** Seconds clients are told to wait during an outage. */
   readonly retryAfter: number;
 
   constructor(options: RedisStoreOptions) {
-    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter']);
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas']);
     const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
@@ -53,6 +68,7 @@ export class RedisStore implements AnonymousStore {
     this.prefix = nonEmptyString(o.prefix ?? 'eas:', 'RedisStore.prefix');
     this.timeout = positiveInteger(o.timeout ?? 1000, 'RedisStore.timeout');
     this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
+    this.replication = o.waitForReplicas === undefined ? undefined : resolveWait(o.waitForReplicas, client, this.timeout);
   }
 
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
@@ -111,6 +127,27 @@ export class RedisStore implements AnonymousStore {
 
   async completeClaim(sessionId: string, token: string, at: number): Promise<boolean> {
     return (await this.run(scripts.COMPLETE_CLAIM, sessionId, [token, String(at)])) === 1;
+  }
+
+  /**
+   * With `waitForReplicas`: `WAIT` on the connection that completed the transfer (on a cluster, the slot's master;
+   * `WAIT` counts the replicas that have every write this connection made so far). A shortfall is answered (the
+   * transfer logs it), or with `onShortfall: 'fail'` rejected as a 503: the write is on the master only.
+   */
+  async awaitReplication(sessionId: string): Promise<ReplicationAck | undefined> {
+    if (!this.replication) return undefined;
+    const { replicas, timeout, onShortfall } = this.replication;
+    let acknowledged: number;
+    try {
+      acknowledged = Number(await this.bounded(() => sendWait(this.client, this.key(sessionId), replicas, timeout)));
+    } catch (err) {
+      if (onShortfall === 'fail') throw err;
+      acknowledged = 0; // unknown: the master may be gone
+    }
+    if (onShortfall === 'fail' && !(acknowledged >= replicas)) {
+      throw new StoreUnavailableError(`The transfer reached ${acknowledged} of ${replicas} replica(s) within ${timeout} ms`, this.retryAfter);
+    }
+    return { acknowledged, required: replicas };
   }
 
   async releaseClaim(sessionId: string, token: string): Promise<void> {
@@ -202,21 +239,31 @@ export class RedisStore implements AnonymousStore {
   }
 
   /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
-  private async runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
+  private runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
+    const options = { keys: [key], arguments: args };
+    return this.bounded(() =>
+      this.client.evalSha(script.sha1, options).catch((err: unknown) => {
+        if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
+        throw err;
+      }),
+    );
+  }
+
+  /**
+   * The reply of the command `send` sends, or a `StoreUnavailableError`: at once when the client is not connected
+   * (nothing is sent, so nothing queues to run later), after `timeout` ms when Redis is slow.
+   */
+  private async bounded(send: () => Promise<unknown>): Promise<unknown> {
     if (this.client.isReady === false) {
       throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter);
     }
-    const options = { keys: [key], arguments: args };
+    const call = send();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new StoreUnavailableError('The anonymous session store timed out', this.retryAfter)),
         this.timeout,
       );
-    });
-    const call = this.client.evalSha(script.sha1, options).catch((err: unknown) => {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
-      throw err;
     });
     try {
       return await Promise.race([call, timedOut]);
@@ -228,11 +275,6 @@ export class RedisStore implements AnonymousStore {
       call.catch(() => undefined); // a call that lost the race to the timer must not become an unhandled rejection
     }
   }
-}
-
-/** Redis answered with an error (a bug, not an outage): surface it as is, not as a 503. */
-function isServerError(err: unknown): boolean {
-  return err instanceof Error && err.constructor.name === 'ErrorReply';
 }
 
 function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {

@@ -41,6 +41,12 @@ export interface TransferLink {
   at: number;
 }
 
+/** How many replicas acknowledged a write, of how many were asked for. */
+export interface ReplicationAck {
+  acknowledged: number;
+  required: number;
+}
+
 /** A fixed-window counter's state after one hit. */
 export interface HitCount {
   /** Hits in the current window, this one included. */
@@ -78,6 +84,12 @@ export interface AnonymousStore {
   completeClaim(sessionId: string, token: string, at: number): Promise<boolean>;
   /** Gives up a claim (the merge failed): the session stays active and can be transferred later. */
   releaseClaim(sessionId: string, token: string): Promise<void>;
+  /**
+   * Optional: waits until the completed transfer of `sessionId` is on the store's replicas (`RedisStore`'s
+   * `waitForReplicas`), so a failover cannot undo it; undefined when the store does not wait. May reject instead of
+   * answering a shortfall (`onShortfall: 'fail'`).
+   */
+  awaitReplication?(sessionId: string): Promise<ReplicationAck | undefined>;
   /** Deletes the record outright. */
   destroy(sessionId: string): Promise<void>;
   /** Stores a single-use transfer ticket (by its hash) for a session until `expiresAt`. */

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { AnonymousStore } from '../store/types';
 import type { AccessTokenClaims } from '../tokens/access-token';
 import type { AccessTokenVerifier } from './verifier';
+import type { AccessTokenRefusal } from '../metrics/instrumentation';
 import { TokenError } from '../tokens/token-error';
 import { ConfigurationError, StoreUnavailableError, isStoreOutage } from '../errors';
 import { DESCRIPTION_CHARS, SCOPE_TOKEN, integerInRange, nonEmptyString, positiveInteger } from '../config/validate';
@@ -155,17 +156,17 @@ export class AnonymousStrategy extends Strategy {
   private async run(req: Request, options: AuthenticateOptions): Promise<void> {
     const required = options.scope === undefined ? this.requiredScopes : [...this.requiredScopes, ...scopes(options.scope, 'authenticate({ scope })')];
     const extracted = extractBearerToken(req, { tokenInBody: this.options.tokenInBody === true, tokenInQuery: this.options.tokenInQuery === true });
-    if (extracted.kind === 'invalid') return this.challenge(req, 400, { error: 'invalid_request', error_description: extracted.description });
+    if (extracted.kind === 'invalid') return this.challenge(req, 'invalid_request', 400, { error: 'invalid_request', error_description: extracted.description });
 
     let user: AnonymousUser;
     if (extracted.kind === 'none') {
       const guest = this.options.allowCookieSession ? req.anonymous : undefined;
       if (!guest?.persisted) {
         if (this.options.allowUnauthenticated) return this.pass();
-        return this.challenge(req, 401, {});
+        return this.challenge(req, 'missing', 401, {});
       }
       if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && isCrossSite(req)) {
-        return this.challenge(req, 403, { error: 'invalid_request', error_description: 'Cross-site request refused' });
+        return this.challenge(req, 'cross_site', 403, { error: 'invalid_request', error_description: 'Cross-site request refused' });
       }
       user = { id: guest.id, sessionId: guest.sessionId, anonymous: true, scope: this.options.cookieScopes ?? [], claims: undefined };
     } else {
@@ -176,21 +177,21 @@ export class AnonymousStrategy extends Strategy {
         } catch (err) {
           if (!(err instanceof TokenError)) throw err;
           const description = err.reason === 'expired' ? 'The access token expired' : 'The access token is invalid';
-          return this.challenge(req, 401, { error: 'invalid_token', error_description: description });
+          return this.challenge(req, err.reason === 'expired' ? 'expired' : 'invalid', 401, { error: 'invalid_token', error_description: description });
         }
         this.cache.set(extracted.token, claims);
       }
       if (this.options.checkRevocation && !(await this.sessionIsActive(claims))) {
-        return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The anonymous session has ended' });
+        return this.challenge(req, 'revoked', 401, { error: 'invalid_token', error_description: 'The anonymous session has ended' });
       }
       user = { id: claims.sub, sessionId: claims.sid, anonymous: true, scope: claims.scope ? claims.scope.split(' ') : [], claims };
     }
 
     if (required.length && required.some((s) => !user.scope.includes(s))) {
-      return this.challenge(req, 403, { error: 'insufficient_scope', error_description: 'The access token lacks a required scope', scope: required.join(' ') });
+      return this.challenge(req, 'insufficient_scope', 403, { error: 'insufficient_scope', error_description: 'The access token lacks a required scope', scope: required.join(' ') });
     }
     const result = this.verify ? await this.runVerify(user, req) : user; // no verify function: no extra await
-    if (result === false) return this.challenge(req, 401, { error: 'invalid_token', error_description: 'The access token is not accepted' });
+    if (result === false) return this.challenge(req, 'not_accepted', 401, { error: 'invalid_token', error_description: 'The access token is not accepted' });
     this.success(result);
   }
 
@@ -234,7 +235,8 @@ export class AnonymousStrategy extends Strategy {
    * RFC 6750 failure. Passport writes the header itself only for 401; for 400 and 403 it is added when the
    * response goes out with that status, so a later strategy in a chain that succeeds leaves no stray challenge.
    */
-  private challenge(req: Request, status: 400 | 401 | 403, params: Omit<ChallengeParams, 'realm'>): void {
+  private challenge(req: Request, reason: AccessTokenRefusal, status: 400 | 401 | 403, params: Omit<ChallengeParams, 'realm'>): void {
+    this.verifier.refused?.(reason);
     const value = bearerChallenge({ realm: this.realm, ...params });
     if (status !== 401 && req.res) challengeOnStatus(req.res, status, value);
     this.fail(value, status);

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet } from 'jose';
 import type { AccessTokenClaims } from '../tokens/access-token';
 import type { AnonymousStore } from '../store/types';
+import type { AccessTokenRefusal } from '../metrics/instrumentation';
 import { verifyAccessToken } from '../tokens/access-token';
 import { isActive } from '../session/record';
 
@@ -22,6 +23,8 @@ export interface AccessTokenVerifier {
   readonly clockTolerance: number;
   /** Epoch ms. */
   now(): number;
+  /** Told why each refused request was refused (`anon.strategy()` counts them in `anonymous_session.access_tokens.refused`). */
+  refused?(reason: AccessTokenRefusal): void;
 }
 
 export interface RemoteVerifierOptions {

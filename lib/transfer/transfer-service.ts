@@ -9,6 +9,7 @@ import type { AnonymousStore, TransferLink } from '../store/types';
 import type { ResolvedTransferOptions } from './options';
 import type { AnonymousSnapshot, TransferOutcome, TransferPreview, TransferReason } from './types';
 import type { AttemptInfo } from './report';
+import type { Instrumentation } from '../metrics/instrumentation';
 import { parseMetadata } from '../session/metadata';
 import { isActive } from '../session/record';
 import { ConfigurationError, MisconfiguredError } from '../errors';
@@ -19,6 +20,7 @@ import { LeaseKeeper, pause, realTime, waitForAccountLease } from './leases';
 import { dropPendingGuest, keepPendingGuest } from './pending';
 import { runHook } from './hook';
 import { report } from './report';
+import { noMetrics } from '../metrics/instrumentation';
 
 /** What the transfer needs from the rest of the library. */
 export interface TransferDependencies {
@@ -27,6 +29,8 @@ export interface TransferDependencies {
   binding: SessionBinding;
   clock: () => number;
   logger: Logger;
+  /** Counts every outcome (`anonymous_session.transfers`). */
+  metrics?: Instrumentation;
 }
 
 const SAME_USER_WAIT_MS = 2000;
@@ -45,6 +49,7 @@ export class TransferService {
   private readonly store: AnonymousStore;
   private readonly now: () => number;
   private readonly pendingKey: string;
+  private readonly metrics: Instrumentation;
 
   constructor(
     private readonly deps: TransferDependencies,
@@ -53,11 +58,21 @@ export class TransferService {
     this.store = deps.store;
     this.now = deps.clock;
     this.pendingKey = `${deps.binding.key}Pending`;
+    this.metrics = deps.metrics ?? noMetrics;
     const missing = LEASE_METHODS.filter((m) => typeof (deps.store as unknown as Record<string, unknown>)[m] !== 'function');
     if (missing.length > 0) throw new ConfigurationError('store', `must implement ${missing.join(', ')} (AnonymousStore: transfers into one account are serialized in the store)`);
   }
 
   async transfer(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
+    try {
+      return await this.attempt(req, user, reason);
+    } catch (err) {
+      this.metrics.transfer('error', reason); // a store outage, a misconfiguration: no outcome, but counted
+      throw err;
+    }
+  }
+
+  private async attempt(req: Request, user: Express.User, reason: TransferReason): Promise<TransferOutcome> {
     const userId = this.userIdOf(user);
     const guest = await this.find(req, userId, false);
     if (!guest) return this.settle(req, { reason, userId }, { status: 'no_session' });
@@ -120,6 +135,7 @@ export class TransferService {
         const winner = again?.state === 'transferred' ? again.transferredTo : userId;
         return await this.settle(req, attempt, { status: 'conflict', userId: winner, transferId });
       }
+      await this.confirmReplicated(record.sessionId, transferId);
       releaseAccount = false;
       await this.releaseAccount(userId, token, transferId);
       const link: TransferLink = { anonymousUserId: record.userId, sessionId: record.sessionId, userId, at };
@@ -217,6 +233,16 @@ export class TransferService {
     return String(id);
   }
 
+  /** A store that replicates (`waitForReplicas`) has the completion on its replicas before the login is answered; a shortfall is said. */
+  private async confirmReplicated(sessionId: string, transferId: string): Promise<void> {
+    const ack = await this.store.awaitReplication?.(sessionId);
+    if (ack && ack.acknowledged < ack.required) {
+      this.deps.logger.warn(
+        `express-anonymous-session: transfer ${transferId}: the completion reached ${ack.acknowledged} of ${ack.required} replica(s) in time; a failover now could undo it`,
+      );
+    }
+  }
+
   /** Gives the guest's claim back; answers the error if that failed (the claim then lapses after the lease). */
   private async giveBack(sessionId: string, token: string): Promise<unknown> {
     try {
@@ -246,6 +272,7 @@ export class TransferService {
     const finished = outcome.status === 'already_transferred' || outcome.status === 'no_session';
     if (finished && info.source === 'pending' && dropPendingGuest(req, this.pendingKey)) await this.deps.binding.save(req);
     report(this.events, this.deps.logger, info, outcome, cleanupError);
+    this.metrics.transfer(outcome.status, info.reason);
     return outcome;
   }
 }

@@ -65,6 +65,9 @@ declare const db: { transaction<T>(work: (tx: { users: { get(id: string): Promis
   username: 'declare const username: string;',
   password: 'declare const password: string;',
   log: 'declare const log: { warn(message: unknown): void };',
+  meterProvider: "declare const meterProvider: import('@opentelemetry/api').MeterProvider;",
+  client: "declare const client: import('redis').RedisClientType;",
+  onlyFromTheMonitoringNetwork: "declare const onlyFromTheMonitoringNetwork: import('express').RequestHandler;",
 };
 
 /** Imports a fragment may leave out. */
@@ -73,7 +76,10 @@ const IMPORTS: Record<string, string> = {
   session: "import session from 'express-session';",
   passport: "import passport from 'passport';",
   createClient: "import { createClient } from 'redis';",
-  createCluster: "import { createCluster } from 'redis';",
+  // Cluster snippets are for node-redis 6 (failover needs it: docs/scaling.md).
+  createCluster: "import { createCluster } from 'redis6';",
+  MeterProvider: "import { MeterProvider } from '@opentelemetry/sdk-metrics';",
+  PrometheusExporter: "import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';",
   createAnonymousClient: "import { createAnonymousClient } from 'express-anonymous-session/client';",
   ...Object.fromEntries(
     ['anonymousSessions', 'sessionCookieDefaults', 'isAnonymousUser', 'AnonymousStrategy', 'RedisStore', 'MemoryStore', 'cartBySku', 'union', 'keepUser', 'deepMerge', 'replace', 'mergeMetadata', 'sameOriginOnly', 'csrfToken'].map((name) => [

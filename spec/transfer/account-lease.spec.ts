@@ -14,6 +14,8 @@ async function guest(app: Express, cart: unknown[]): Promise<string> {
 }
 const login = (app: Express, username: string, token: string) => request(app).post('/login').send({ username, anonymous_session_token: token });
 
+jest.setTimeout(40_000); // real leases of seconds, on a machine that may be busy
+
 describe('transfers into one account are serialized (issue #13, item 1)', () => {
   it('two guests logging into one account at the same moment both land: the hook reads the account under its lease', async () => {
     const users = memoryUsers([alice()]);
@@ -82,9 +84,9 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
     let hookDone = false;
     const { app, anon } = transferApp({
       users,
-      anon: { transfer: { lease: 1 } },
+      anon: { transfer: { lease: 2 } },
       onMerge: async (user) => {
-        if (user.id === 'alice') await new Promise((resolve) => setTimeout(resolve, 2500)); // 2.5 leases
+        if (user.id === 'alice') await new Promise((resolve) => setTimeout(resolve, 5000)); // 2.5 leases
       },
     });
     const outcomes: TransferEvent[] = [];
@@ -93,7 +95,7 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
     const slow = login(app, 'alice', token).then((r) => ((hookDone = true), r));
 
     // Bob tries the same guest again and again while Alice's merge runs past its first lease.
-    const bob = await eventually(async () => (await login(app, 'bob', token)).body.transfer.status as string, () => hookDone, 5000, 150);
+    const bob = await eventually(async () => (await login(app, 'bob', token)).body.transfer.status as string, () => hookDone, 10000, 150);
     expect((await slow).body.transfer.status).toBe('merged');
     expect(bob).toBe('already_transferred');
     expect(outcomes.filter((e) => e.outcome === 'merged')).toHaveLength(1);
@@ -117,7 +119,7 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
       const who = JSON.stringify(c.anonymous.metadata).includes('from-a') ? 'a' : 'b';
       if (who === 'a' && hold.enabled) {
         aInHook = true;
-        await eventually(async () => bWrote, (done) => done, 5000, 25);
+        await eventually(async () => bWrote, (done) => done, 10000, 25);
       }
       seen.push({ user: who, transferId: c.transferId, fence: c.fence, aborted: c.signal.aborted });
     };
@@ -136,7 +138,7 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
     expect(a.logs.some(([level, m]) => level === 'error' && m.includes('lost its lease'))).toBe(true);
 
     hold.enabled = false;
-    const retry = await eventually(async () => (await login(a.app, 'alice', tokenA)).body.transfer.status, (s) => s === 'merged', 5000, 100);
+    const retry = await eventually(async () => (await login(a.app, 'alice', tokenA)).body.transfer.status, (s) => s === 'merged', 10000, 100);
     expect(retry).toBe('merged');
     const [bMerge, stale, again] = seen; // A records after its stall, once B has written
     expect(stale).toMatchObject({ user: 'a', aborted: true });

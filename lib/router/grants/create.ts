@@ -26,7 +26,7 @@ export async function createGuest(ctx: RouterContext, req: Request): Promise<Act
   const idempotencyKey = key === undefined ? undefined : createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
   // A retry repeats its request; the same key with another body is a mistake or an attacker, never a replay.
   const idempotencyFingerprint = createHash('sha256').update(JSON.stringify([p.metadata ?? null, p.user_id ?? null, p.scope ?? null, p.audience ?? null])).digest('base64url');
-  return ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint });
+  return ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint, via: 'token_endpoint' });
 }
 
 function creationKey(req: Request): string | undefined {
