@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
@@ -89,7 +89,9 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
   const passport = shopPassport(anon, accounts);
 
   const app = express();
+  app.disable('x-powered-by');
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  app.use(securityHeaders);
   app.use(
     session({
       secret: options.sessionSecret,
@@ -97,6 +99,9 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
       saveUninitialized: false,
       store: storage.sessionStore,
       cookie: anon.cookieOptions(),
+      // Over TLS the cookie is `__Host-`: no sibling subdomain can set one that shadows it (cookie tossing), since
+      // browsers accept that prefix only from the host itself, Secure, with Path=/.
+      name: options.publicUrl.startsWith('https:') ? '__Host-shop.sid' : 'shop.sid',
     }),
   );
   app.use(passport.initialize());
@@ -117,6 +122,22 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
   app.use(['/api', '/anonymous', '/.well-known'], anon.errorHandler(), apiErrors);
   app.use(pageNotFound, pageErrors);
   return app;
+}
+
+/**
+ * Headers every response of the shop carries: no framing (a sibling subdomain framing the shop under a decoy button
+ * would click its forms with the visitor's cookie: clickjacking), no MIME sniffing, no full URLs in Referer, and no
+ * caching of pages and API answers that are someone's (carts, CSRF tokens).
+ */
+function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': res.get('Content-Security-Policy') ?? "frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+  });
+  if (!req.path.startsWith('/assets/') && !req.path.startsWith('/.well-known/')) res.set('Cache-Control', 'no-store');
+  next();
 }
 
 interface Storage {

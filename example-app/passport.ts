@@ -3,6 +3,9 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import type { AnonymousSessions } from '../lib';
 import { checkPassword, type Account, type Accounts } from './users';
 
+/** A well-formed hash (16-byte salt, 32-byte key) that no password matches: checked when the username is unknown. */
+const DUMMY_HASH = `scrypt$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
 export type ShopPassport = InstanceType<typeof Passport>;
 
 /** One Passport per app instance (the global one would be shared by every app in a process). */
@@ -24,5 +27,7 @@ export function shopPassport(anon: AnonymousSessions, accounts: Accounts): ShopP
 
 async function findAccount(accounts: Accounts, username: string, password: string): Promise<Account | undefined> {
   const account = await accounts.find(username);
-  return account && (await checkPassword(password, account.passwordHash)) ? account : undefined;
+  // An unknown username costs the same scrypt as a wrong password: the answer's timing names no accounts.
+  const matches = await checkPassword(password, account?.passwordHash ?? DUMMY_HASH);
+  return account && matches ? account : undefined;
 }
