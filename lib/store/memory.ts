@@ -1,6 +1,8 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
-import { positiveInteger } from '../config/validate';
+import type { ErasedGuest, ExpiredClaim, ExpiredOutcome, GuestCount, GuestLifecycleStore, GuestPage, SessionCount } from './lifecycle';
+import { integerInRange, positiveInteger } from '../config/validate';
+import { MemoryLedger } from './memory-lifecycle';
 
 export interface MemoryStoreOptions {
   /** Most records held; past it the least recently seen record is evicted. Default 100000. */
@@ -9,6 +11,11 @@ export interface MemoryStoreOptions {
   sweepInterval?: number;
   /** Clock in epoch ms, for tests. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Seconds an expired record is kept (hidden from `get`) for the reaper to hand it to `expired` listeners; past it,
+   * it is dropped without an event. Default 86400.
+   */
+  grace?: number;
 }
 
 interface Entry {
@@ -31,7 +38,7 @@ const EVICTION_SCAN = 256;
  * Records are kept in least-recently-seen order, so eviction at `maxSessions` drops the guest closest
  * to idle expiry in O(1); a background sweep removes expired records in chunks without blocking the event loop.
  */
-export class MemoryStore implements AnonymousStore {
+export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
   private readonly entries = new Map<string, Entry>();
   private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
   private readonly links = new Map<string, { link: TransferLink; expiresAt: number }>();
@@ -40,11 +47,15 @@ export class MemoryStore implements AnonymousStore {
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
   private sweeping = false;
+  private readonly ledger: MemoryLedger;
+  readonly expiryBuckets: readonly string[] = ['memory'];
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSessions = positiveInteger(options.maxSessions ?? 100_000, 'MemoryStore.maxSessions');
     const sweepSeconds = positiveInteger(options.sweepInterval ?? 60, 'MemoryStore.sweepInterval');
     this.clock = options.clock ?? Date.now;
+    const grace = integerInRange(options.grace ?? 86_400, 'MemoryStore.grace', 0, 30 * 86_400);
+    this.ledger = new MemoryLedger({ entries: this.entries, tickets: this.tickets, links: this.links }, grace * 1000, this.maxSessions);
     this.timer = setInterval(() => this.sweep(), sweepSeconds * 1000);
     this.timer.unref();
   }
@@ -63,10 +74,11 @@ export class MemoryStore implements AnonymousStore {
     if (this.live(record.sessionId)) return false;
     if (this.entries.size >= this.maxSessions) this.dropExpired(EVICTION_SCAN);
     while (this.entries.size >= this.maxSessions) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
+      this.ledger.bury(oldest, entry.record, this.clock()); // evicted: the reaper hands it out as expired
     }
     this.entries.set(record.sessionId, { record: { ...record } });
+    this.ledger.indexed(record);
     return true;
   }
 
@@ -147,11 +159,14 @@ export class MemoryStore implements AnonymousStore {
   }
 
   async destroy(sessionId: string): Promise<void> {
+    const entry = this.entries.get(sessionId);
     this.entries.delete(sessionId);
+    if (entry) this.ledger.forget(sessionId, entry.record.userId);
   }
 
   async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
     this.tickets.set(ticketId, { sessionId, expiresAt });
+    this.ledger.noteTicket(sessionId, ticketId);
   }
 
   async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
@@ -169,6 +184,7 @@ export class MemoryStore implements AnonymousStore {
     const existing = await this.getValue(key, now);
     if (existing !== undefined) return existing;
     this.tickets.set(`i:${key}`, { sessionId: value, expiresAt });
+    this.ledger.noteIdempotencyKey(value, key);
     return undefined;
   }
 
@@ -190,6 +206,7 @@ export class MemoryStore implements AnonymousStore {
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     this.links.delete(link.anonymousUserId);
     this.links.set(link.anonymousUserId, { link: { ...link }, expiresAt });
+    this.ledger.noteLink(link);
     while (this.links.size > this.maxSessions) this.links.delete(this.links.keys().next().value as string);
   }
 
@@ -199,11 +216,64 @@ export class MemoryStore implements AnonymousStore {
     return { ...entry.link };
   }
 
-  /** The entry if it exists and has not expired; an expired one is dropped on sight. */
+  // Lifecycle and data rights (GuestLifecycleStore): the index and graveyard live in MemoryLedger.
+
+  async findSessions(anonymousUserId: string): Promise<AnonymousSessionRecord[]> {
+    return this.ledger.findSessions(anonymousUserId);
+  }
+
+  async eraseGuest(anonymousUserId: string): Promise<ErasedGuest> {
+    return this.ledger.eraseGuest(anonymousUserId);
+  }
+
+  async eraseTransferLinksOf(userId: string): Promise<string[]> {
+    return this.ledger.eraseTransferLinksOf(userId);
+  }
+
+  async listGuests(cursor: string | undefined, limit: number): Promise<GuestPage> {
+    return this.ledger.listGuests(cursor, limit);
+  }
+
+  async countGuests(): Promise<GuestCount> {
+    return this.ledger.countGuests();
+  }
+
+  async countSessions(now: number): Promise<SessionCount> {
+    return this.ledger.countSessions(now);
+  }
+
+  async scrub(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    return this.ledger.scrub(sessionId);
+  }
+
+  async claimExpired(_bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined> {
+    this.buryExpired(now);
+    return this.ledger.claimExpired(now, limit, leaseMs);
+  }
+
+  async renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+    return this.ledger.renewClaim(claim, leaseMs, this.clock());
+  }
+
+  async completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome): Promise<boolean> {
+    return this.ledger.completeExpired(claim, outcome);
+  }
+
+  async countExpired(now: number): Promise<number> {
+    this.buryExpired(now);
+    return this.ledger.countExpired(now);
+  }
+
+  /** Moves every expired record to the graveyard (the reaper's view; the background sweep does it in chunks). */
+  private buryExpired(now: number): void {
+    for (const [id, entry] of this.entries) if (entry.record.expiresAt <= now) this.ledger.bury(id, entry.record, now);
+  }
+
+  /** The entry if it exists and has not expired; an expired one goes to the graveyard on sight (for the reaper). */
   private live(sessionId: string, now = this.clock()): Entry | undefined {
     const entry = this.entries.get(sessionId);
     if (entry && entry.record.expiresAt <= now) {
-      this.entries.delete(sessionId);
+      this.ledger.bury(sessionId, entry.record, now);
       return undefined;
     }
     return entry;
@@ -215,7 +285,7 @@ export class MemoryStore implements AnonymousStore {
     let seen = 0;
     for (const [id, entry] of this.entries) {
       if (seen++ >= limit) break;
-      if (entry.record.expiresAt <= now) this.entries.delete(id);
+      if (entry.record.expiresAt <= now) this.ledger.bury(id, entry.record, now);
     }
   }
 
@@ -231,6 +301,7 @@ export class MemoryStore implements AnonymousStore {
         for (const [id, t] of this.tickets) if (t.expiresAt <= now) this.tickets.delete(id);
         for (const [id, l] of this.links) if (l.expiresAt <= now) this.links.delete(id);
         for (const [key, c] of this.counters) if (c.resetAt <= now) this.counters.delete(key);
+        this.ledger.sweep(now);
       }
       if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
       else this.sweeping = false;

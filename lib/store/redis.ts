@@ -1,8 +1,12 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { ErasedGuest, ExpiredClaim, ExpiredOutcome, GuestCount, GuestLifecycleStore, GuestPage, SessionCount } from './lifecycle';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
-import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
+import { boolean, integerInRange, nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
+import { NOTE_MEMBER, NOTE_VALUE } from './redis-lifecycle-scripts';
+import { RedisGuestIndex } from './redis-lifecycle';
+import { isClusterClient } from './redis-scan';
 
 /**
  * The part of a node-redis client (v5+) this store uses: `createClient()` and `createCluster()` both fit,
@@ -24,6 +28,16 @@ export interface RedisStoreOptions {
   timeout?: number;
   /** Seconds clients are told to wait (`Retry-After`) during an outage. Default 5. */
   retryAfter?: number;
+  /**
+   * Seconds a record outlives its expiry in Redis, so the reaper can hand the final record to `expired` listeners
+   * (the reaper deletes it as soon as they resolve; this is the backstop when no reaper runs). Default 86400.
+   */
+  grace?: number;
+  /**
+   * Keep every script to one cluster slot. Default: true for a `createCluster()` client. Set it for a proxy that
+   * shards a single endpoint and refuses cross-slot scripts.
+   */
+  cluster?: boolean;
 }
 
 /**
@@ -36,15 +50,19 @@ export interface RedisStoreOptions {
  * await client.connect();
  * const anon = anonymousSessions({ issuer, audience, store: new RedisStore({ client }) });
  */
-export class RedisStore implements AnonymousStore {
+export class RedisStore implements AnonymousStore, GuestLifecycleStore {
   private readonly client: RedisScriptClient;
   private readonly prefix: string;
   private readonly timeout: number;
   /** Seconds clients are told to wait during an outage. */
   readonly retryAfter: number;
+  private readonly graceMs: number;
+  private readonly index: RedisGuestIndex;
+  /** The expiry index's buckets, each on its own cluster slot. */
+  readonly expiryBuckets: readonly string[];
 
   constructor(options: RedisStoreOptions) {
-    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter']);
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'grace', 'cluster']);
     const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
@@ -53,6 +71,18 @@ export class RedisStore implements AnonymousStore {
     this.prefix = nonEmptyString(o.prefix ?? 'eas:', 'RedisStore.prefix');
     this.timeout = positiveInteger(o.timeout ?? 1000, 'RedisStore.timeout');
     this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
+    this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
+    const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
+    this.index = new RedisGuestIndex({
+      prefix: this.prefix,
+      cluster,
+      graceMs: this.graceMs,
+      client,
+      run: (script, keys, args) => this.runKeys(script, keys, args),
+      key: (sessionId) => this.key(sessionId),
+      toRecord,
+    });
+    this.expiryBuckets = this.index.buckets;
   }
 
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
@@ -61,8 +91,8 @@ export class RedisStore implements AnonymousStore {
   }
 
   async create(r: ActiveRecord): Promise<boolean> {
-    const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata].map(String);
-    return (await this.run(scripts.CREATE, r.sessionId, args)) === 1;
+    const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata, r.expiresAt + this.graceMs].map(String);
+    return this.index.create(r, args); // the record and its index entries (one script on standalone Redis)
   }
 
   async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
@@ -71,7 +101,7 @@ export class RedisStore implements AnonymousStore {
   }
 
   async touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean> {
-    return (await this.run(scripts.TOUCH, sessionId, [String(lastSeenAt), String(expiresAt)])) === 1;
+    return (await this.run(scripts.TOUCH, sessionId, [String(lastSeenAt), String(expiresAt), String(expiresAt + this.graceMs)])) === 1;
   }
 
   async compareAndSetMetadata(
@@ -124,6 +154,7 @@ export class RedisStore implements AnonymousStore {
 
   async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
     await this.runOn(scripts.PUT_TICKET, `${this.prefix}t:{${ticketId}}`, [`${expiresAt} ${sessionId}`, String(expiresAt)]);
+    await this.runOn(NOTE_MEMBER, `${this.key(sessionId)}:t`, [ticketId, String(expiresAt)]); // found again by erase
   }
 
   async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
@@ -143,7 +174,9 @@ export class RedisStore implements AnonymousStore {
 
   async putIfAbsent(key: string, value: string, expiresAt: number, _now: number): Promise<string | undefined> {
     const existing = await this.runOn(scripts.PUT_IF_ABSENT, this.valueKey(key), [value, String(expiresAt)]);
-    return typeof existing === 'string' ? existing : undefined;
+    if (typeof existing === 'string') return existing;
+    await this.runOn(NOTE_VALUE, `${this.key(value)}:i`, [key, String(expiresAt)]); // the value is a session id: erase finds the key
+    return undefined;
   }
 
   async getValue(key: string, _now: number): Promise<string | undefined> {
@@ -158,6 +191,7 @@ export class RedisStore implements AnonymousStore {
 
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     await this.runOn(scripts.PUT_LINK, this.linkKey(link.anonymousUserId), [JSON.stringify(link), String(expiresAt)]);
+    await this.index.noteLink(link, expiresAt);
   }
 
   async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
@@ -173,16 +207,74 @@ export class RedisStore implements AnonymousStore {
     return `${this.prefix}x:{${Buffer.from(anonymousUserId).toString('base64url')}}`;
   }
 
+  // Lifecycle and data rights (GuestLifecycleStore): the indexes live in redis-lifecycle.ts.
+
+  findSessions(anonymousUserId: string): Promise<AnonymousSessionRecord[]> {
+    return this.index.findSessions(anonymousUserId);
+  }
+
+  eraseGuest(anonymousUserId: string): Promise<ErasedGuest> {
+    return this.index.eraseGuest(anonymousUserId);
+  }
+
+  eraseTransferLinksOf(userId: string): Promise<string[]> {
+    return this.index.eraseTransferLinksOf(userId);
+  }
+
+  listGuests(cursor: string | undefined, limit: number): Promise<GuestPage> {
+    return this.index.listGuests(cursor, limit);
+  }
+
+  countGuests(): Promise<GuestCount> {
+    return this.index.countGuests();
+  }
+
+  countSessions(now: number): Promise<SessionCount> {
+    return this.index.countSessions(now);
+  }
+
+  scrub(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    return this.index.scrub(sessionId);
+  }
+
+  claimExpired(bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined> {
+    return this.index.claimExpired(bucket, now, limit, leaseMs);
+  }
+
+  renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+    return this.index.renewClaim(claim, leaseMs);
+  }
+
+  completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome, now: number): Promise<boolean> {
+    return this.index.completeExpired(claim, outcome, now);
+  }
+
+  countExpired(now: number): Promise<number> {
+    return this.index.countExpired(now);
+  }
+
+  /**
+   * Indexes sessions stored before the index existed (an upgrade) and extends their life by the grace period.
+   * Walks the keyspace with SCAN on each node; idempotent. The CLI's `reindex` runs it.
+   */
+  reindex(): Promise<{ scanned: number; indexed: number }> {
+    return this.index.reindex();
+  }
+
   private run(script: scripts.Script, sessionId: string, args: string[]): Promise<unknown> {
     return this.runOn(script, this.key(sessionId), args);
   }
 
+  private runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
+    return this.runKeys(script, [key], args);
+  }
+
   /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
-  private async runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
+  private async runKeys(script: scripts.Script, keys: string[], args: string[]): Promise<unknown> {
     if (this.client.isReady === false) {
       throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter);
     }
-    const options = { keys: [key], arguments: args };
+    const options = { keys, arguments: args };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -221,7 +313,7 @@ function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {
     lastSeenAt: Number(f.s),
     expiresAt: Number(f.e),
     absoluteExpiresAt: Number(f.a),
-    metadata: f.m,
+    metadata: f.m ?? '{}', // scrubbed once the session ended
     version: Number(f.v),
   };
   if (f.st === 'transferred') return { ...base, state: 'transferred', transferredTo: f.tu, transferredAt: Number(f.ta) };
