@@ -7,7 +7,7 @@ const LAYERS = [
   ['model', '^lib/session/(record|metadata)\\.ts$'],
   ['store', '^lib/store/'],
   ['tokens', '^lib/tokens/'],
-  ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service))\\.ts$'],
+  ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service))\\.ts$|^lib/(lifecycle|admin)/'],
   ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults)|transfer/middleware|http/|strategy/|client/)'],
   ['router', '^lib/router/'],
   ['root', '^lib/(anonymous-sessions|internals|index|augment)\\.ts$|^lib/cli/'],

@@ -29,6 +29,16 @@ import { isAnonymousUser } from './strategy/anonymous-user';
 import { renderErrors } from './http/render-error';
 import { anonymousRouter } from './router';
 import { holdInternals, internalsOf, type Internals } from './internals';
+import type { LifecycleOptions } from './lifecycle/options';
+import type { LifecycleEventName, LifecycleListener } from './lifecycle/events';
+import type { AnonymousAdmin } from './admin/admin';
+import { resolveLifecycleOptions } from './lifecycle/options';
+import { LIFECYCLE_EVENTS, LifecycleEmitter } from './lifecycle/events';
+import { withLifecycle } from './lifecycle/evented-store';
+import { Reaper } from './lifecycle/reaper';
+import { AdminService } from './admin/admin';
+import { isLifecycleStore } from './store/lifecycle';
+import { DEFAULT_REAPER } from './lifecycle/options';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
 export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
@@ -43,9 +53,11 @@ export interface AnonymousSessionsOptions extends TokenOptions, SessionOptions {
   /** Merges a guest into the real user at login and sign-up; returns the merged user. */
   onTransfer?: OnTransfer;
   transfer?: TransferOptions;
+  /** Lifecycle events and the reaper that delivers `expired`. */
+  lifecycle?: LifecycleOptions;
 }
 
-const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer'];
+const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'lifecycle'];
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -116,9 +128,38 @@ export class AnonymousSessions {
   }
 
   /** Audit and analytics: `transfer` (merged), `transfer:conflict`, `transfer:failed`. */
-  on(event: 'transfer' | 'transfer:conflict' | 'transfer:failed', listener: (event: TransferEvent) => void): this {
-    internalsOf(this).transfers.events.on(event, listener);
+  on(event: 'transfer' | 'transfer:conflict' | 'transfer:failed', listener: (event: TransferEvent) => void): this;
+  /**
+   * Lifecycle: `created` (stored), `revoked`, `transferred`, and `expired` with the final record, delivered at least
+   * once by the reaper (an async listener is awaited before the record is deleted; a throw means it comes again).
+   *
+   * @example
+   * anon.on('expired', async ({ anonymousUserId }) => { await db.uploads.deleteMany({ owner: anonymousUserId }); });
+   */
+  on<E extends LifecycleEventName>(event: E, listener: LifecycleListener<E>): this;
+  on(event: string, listener: (event: never) => unknown): this {
+    const i = internalsOf(this);
+    if ((LIFECYCLE_EVENTS as readonly string[]).includes(event)) {
+      const name = event as LifecycleEventName;
+      if (name === 'expired' && !i.reaper) {
+        warnOnce(i.logger, 'expired-without-reaper', "an 'expired' listener was added, but the store does not implement GuestLifecycleStore: it will never be called");
+      }
+      i.events.on(name, listener as LifecycleListener<typeof name>);
+    } else {
+      i.transfers.events.on(event, listener as (event: TransferEvent) => void);
+    }
     return this;
+  }
+
+  /** Removes a lifecycle listener added with `on`. */
+  off<E extends LifecycleEventName>(event: E, listener: LifecycleListener<E>): this {
+    internalsOf(this).events.off(event, listener);
+    return this;
+  }
+
+  /** Data rights and operations: find, export, erase, list and count guests; run the reaper by hand. */
+  get admin(): AnonymousAdmin {
+    return internalsOf(this).admin;
   }
 
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
@@ -158,9 +199,10 @@ export class AnonymousSessions {
     return internalsOf(this).sessions.revoke(sessionId);
   }
 
-  /** Stops this instance's background work (the embedded store's sweep). A store you passed in is yours to close. */
+  /** Stops this instance's background work (the reaper, the embedded store's sweep). A store you passed in is yours to close. */
   close(): void {
     const i = internalsOf(this);
+    i.reaper?.stop();
     if (i.ownsStore && i.store instanceof MemoryStore) i.store.close();
   }
 }
@@ -174,10 +216,16 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const tokenOptions = resolveTokenOptions(options);
   const rateLimit = resolveRateLimit(options.rateLimit);
   const transferOptions = resolveTransferOptions(options.onTransfer, options.transfer);
-  const store = options.store ?? defaultStore(clock, logger);
-  if (store === null || typeof store.get !== 'function' || typeof store.claim !== 'function') {
+  const lifecycleOptions = resolveLifecycleOptions(options.lifecycle);
+  const appStore = options.store ?? defaultStore(clock, logger);
+  if (appStore === null || typeof appStore.get !== 'function' || typeof appStore.claim !== 'function') {
     throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
   }
+  const events = new LifecycleEmitter(logger);
+  const store = withLifecycle(appStore, events, logger);
+  const lifecycle = isLifecycleStore(appStore) ? appStore : undefined;
+  const reaper = lifecycle && new Reaper(lifecycle, events, lifecycleOptions.reaper || DEFAULT_REAPER, clock, logger);
+  if (reaper && lifecycleOptions.reaper) reaper.start();
   const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;
   if (tokenOptions.accessKeys.ephemeral || tokenOptions.sessionKeys.ephemeral) {
     warnOnce(
@@ -211,6 +259,9 @@ function compose(options: AnonymousSessionsOptions): Internals {
     logger,
     clock,
     retryAfter,
+    events,
+    reaper,
+    admin: new AdminService({ store, lifecycle, reaper, clock }),
   };
 }
 

@@ -48,3 +48,17 @@ export type { TransferReason, TransferContext, OnTransfer, TransferOutcome, Tran
 export type { TransferMiddlewareOptions } from './transfer/middleware';
 export { replace, keepUser, deepMerge, union, cartBySku, mergeMetadata } from './transfer/merge-policies';
 export type { MergePolicy, CartOptions } from './transfer/merge-policies';
+export type { AnonymousAdmin, ListOptions, ReapOptions } from './admin/admin';
+export type { GuestRecord, GuestExport, ExportedSession } from './admin/export';
+export type { GuestLifecycleStore, ErasedGuest, GuestPage, GuestSessions, GuestCount, SessionCount, ExpiredClaim, ExpiredCandidate, ExpiredOutcome } from './store/lifecycle';
+export type { LifecycleOptions, ReaperOptions } from './lifecycle/options';
+export type { ReapReport } from './lifecycle/reaper';
+export type {
+  LifecycleEventName,
+  LifecycleEventMap,
+  LifecycleListener,
+  GuestCreatedEvent,
+  GuestRevokedEvent,
+  GuestTransferredEvent,
+  GuestExpiredEvent,
+} from './lifecycle/events';

@@ -6,6 +6,9 @@ import type { HandleServices } from './session/anonymous-session';
 import type { TokenService } from './tokens/token-service';
 import type { TransferService } from './transfer/transfer-service';
 import type { AccessTokenVerifier } from './strategy/verifier';
+import type { LifecycleEmitter } from './lifecycle/events';
+import type { Reaper } from './lifecycle/reaper';
+import type { AdminService } from './admin/admin';
 
 /**
  * The services behind one `anonymousSessions()` instance. Held in a WeakMap keyed by the public facade (as
@@ -24,6 +27,11 @@ export interface Internals {
   logger: Logger;
   clock: () => number;
   retryAfter: number;
+  /** Lifecycle listeners (`created`, `revoked`, `transferred`, `expired`). */
+  events: LifecycleEmitter;
+  /** Present when the store implements GuestLifecycleStore; started unless `lifecycle.reaper` is false. */
+  reaper: Reaper | undefined;
+  admin: AdminService;
 }
 
 const held = new WeakMap<object, Internals>();
