@@ -156,7 +156,7 @@ export class RedisGuestIndex {
 
   async countSessions(now: number): Promise<SessionCount> {
     const count: SessionCount = { sessions: 0, active: 0, revoked: 0, transferred: 0, expired: 0 };
-    await scanKeys(this.host.client, this.host.cluster, sessionPattern(this.host.prefix), async (keys) => {
+    await scanKeys(this.host.client, sessionPattern(this.host.prefix), async (keys) => {
       for (const [st, e] of (await this.multi(s.STATES, keys, [])) as Array<[string | null, string | null]>) {
         if (st !== 'active' && st !== 'revoked' && st !== 'transferred') continue;
         count.sessions++;
@@ -173,7 +173,7 @@ export class RedisGuestIndex {
    */
   async reindex(): Promise<{ scanned: number; indexed: number }> {
     const result = { scanned: 0, indexed: 0 };
-    await scanKeys(this.host.client, this.host.cluster, sessionPattern(this.host.prefix), async (keys) => {
+    await scanKeys(this.host.client, sessionPattern(this.host.prefix), async (keys) => {
       const ids = keys.map((k) => k.slice(this.host.prefix.length + 3, -1));
       const stored = await this.read(ids);
       for (const id of ids) {

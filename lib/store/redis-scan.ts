@@ -14,15 +14,16 @@ export function isClusterClient(client: unknown): boolean {
 }
 
 /**
- * Walks every key matching `pattern` with SCAN (never KEYS): on each master of a cluster, else on the one server.
+ * Walks every key matching `pattern` with SCAN (never KEYS): on each master of a cluster client, else on the one
+ * server the client talks to.
  * `onBatch` gets up to ~`count` keys at a time; SCAN's guarantee holds: a key present throughout is seen at least once.
  */
-export async function scanKeys(client: unknown, cluster: boolean, pattern: string, onBatch: (keys: string[]) => Promise<void>, count = 1000): Promise<void> {
+export async function scanKeys(client: unknown, pattern: string, onBatch: (keys: string[]) => Promise<void>, count = 1000): Promise<void> {
   const nodes: Scanner[] = [];
   if (isClusterClient(client)) {
     const c = client as ClusterLike;
     for (const master of c.masters) nodes.push(await c.nodeClient(master));
-  } else if (!cluster && typeof (client as Partial<Scanner>).scan === 'function') {
+  } else if (typeof (client as Partial<Scanner>).scan === 'function') {
     nodes.push(client as Scanner);
   } else {
     throw new TypeError('RedisStore: walking the keyspace needs a node-redis client or cluster client (SCAN)');

@@ -1,0 +1,67 @@
+import { RedisStore } from '../../lib';
+import { newRecord } from '../../lib/session/record';
+import { bucketOf, slotOf, userHash } from '../../lib/store/lifecycle';
+import { useRedisClient } from '../support/redis-client';
+import { uniquePrefix } from '../support/redis';
+import { describeLifecycle, movableClock } from './lifecycle-contract';
+
+const client = useRedisClient();
+const LIFETIMES = { idle: 3600, absolute: 86_400 };
+
+describe('RedisStore indexes: keys and what they hold', () => {
+  it('files a guest under a 6-byte hash of its id and 6 bytes in its expiry slot, on its bucket’s slot', async () => {
+    const prefix = uniquePrefix('layout');
+    const store = new RedisStore({ client: client(), prefix });
+    const r = newRecord({ userId: 'anon|layout', metadata: '{}', now: Date.now(), lifetimes: LIFETIMES });
+    await store.create(r);
+    const hash = userHash(r.userId);
+    const bucket = `${prefix}b:{${bucketOf(hash)}}:`;
+    expect(await client().hLen(`${bucket}u`)).toBe(1);
+    expect(await client().strLen(`${bucket}q:${slotOf(r.expiresAt)}`)).toBe(6);
+    expect(await client().hGet(`${bucket}m`, 'n')).toBe('1');
+    expect(await store.findSessions('anon|layout')).toEqual([r]);
+  });
+
+  it('an expired record waiting for the reaper is not brought back by activity', async () => {
+    const store = new RedisStore({ client: client(), prefix: uniquePrefix('touch') });
+    const r = newRecord({ userId: 'anon|t', metadata: '{}', now: Date.now(), lifetimes: LIFETIMES });
+    await store.create(r);
+    expect(await store.touch(r.sessionId, r.expiresAt, r.expiresAt + 3_600_000)).toBe(false);
+    expect((await store.get(r.sessionId))?.expiresAt).toBe(r.expiresAt);
+  });
+
+  it('reindex files sessions stored before the index existed, once, and gives them the grace period', async () => {
+    const prefix = uniquePrefix('reindex');
+    const store = new RedisStore({ client: client(), prefix, grace: 600 });
+    const r = newRecord({ userId: 'anon|old', metadata: '{"cart":[1]}', now: Date.now(), lifetimes: LIFETIMES });
+    // As the previous version wrote it: the hash only, expiring at expiresAt.
+    const key = store.key(r.sessionId);
+    await client().hSet(key, { u: r.userId, c: r.createdAt, s: r.lastSeenAt, e: r.expiresAt, a: r.absoluteExpiresAt, m: r.metadata, st: 'active', v: '0' });
+    await client().pExpireAt(key, r.expiresAt);
+    expect(await store.findSessions('anon|old')).toEqual([]);
+    expect(await store.reindex()).toEqual({ scanned: 1, indexed: 1 });
+    expect(await store.findSessions('anon|old')).toEqual([r]);
+    expect(await client().pExpireTime(key)).toBe(r.expiresAt + 600_000);
+    expect(await store.reindex()).toEqual({ scanned: 1, indexed: 0 });
+  });
+
+  it('erase leaves no notes behind: idempotency entry, tickets and their notes are gone', async () => {
+    const prefix = uniquePrefix('notes');
+    const store = new RedisStore({ client: client(), prefix });
+    const r = newRecord({ userId: 'anon|noted', metadata: '{}', now: Date.now(), lifetimes: LIFETIMES });
+    await store.putIfAbsent('idem-key', r.sessionId, Date.now() + 60_000, Date.now());
+    await store.create(r);
+    await store.putTicket('ticket-1', r.sessionId, Date.now() + 30_000);
+    const notes = [`${store.key(r.sessionId)}:i`, `${store.key(r.sessionId)}:t`, `${prefix}i:{idem-key}`, `${prefix}t:{ticket-1}`];
+    expect(await client().exists(notes)).toBe(4);
+    expect(await store.eraseGuest('anon|noted')).toMatchObject({ sessionIds: [r.sessionId], tickets: 1, idempotencyKeys: 1 });
+    expect(await client().exists([store.key(r.sessionId), ...notes])).toBe(0);
+    expect(await store.countGuests()).toEqual({ guests: 0, sessions: 0 });
+  });
+});
+
+// A proxy that shards one endpoint refuses cross-slot scripts: `cluster: true` keeps every script to one slot.
+describeLifecycle('RedisStore with cluster: true on one server', async () => ({
+  store: new RedisStore({ client: client(), prefix: uniquePrefix('one-slot'), cluster: true }),
+  clock: movableClock(),
+}));
