@@ -32,7 +32,9 @@ export function withLifecycle(store: AnonymousStore, events: LifecycleEmitter, l
   const overrides: Partial<AnonymousStore> = {
     async create(record) {
       const stored = await store.create(record);
-      if (stored) events.emit('created', { type: 'created', sessionId: record.sessionId, anonymousUserId: record.userId, at: record.createdAt, record: { ...record } });
+      if (stored && events.has('created')) {
+        events.emit('created', { type: 'created', sessionId: record.sessionId, anonymousUserId: record.userId, at: record.createdAt, record: { ...record } });
+      }
       return stored;
     },
     async revoke(sessionId, at) {

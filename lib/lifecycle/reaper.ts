@@ -17,6 +17,9 @@ export interface ReapReport {
   dryRun: boolean;
 }
 
+/** Buckets a pass works on at once. */
+const PARALLEL_BUCKETS = 4;
+
 /** Delay before delivery attempt n + 1 after n failures: 10 minutes, doubling, at most 6 hours (bounded by the grace). */
 export function retryDelay(failures: number): number {
   return Math.min(10 * 60_000 * 2 ** (failures - 1), 6 * 3_600_000);
@@ -74,22 +77,29 @@ export class Reaper {
     }
   }
 
+  /** Buckets in a random order (processes spread out), a few at once (Redis works on one batch while Node delivers another). */
   private async walk(limit: number): Promise<ReapReport> {
     const report: ReapReport = { expired: 0, delivered: 0, failed: 0, batches: 0, dryRun: false };
     const buckets = [...this.store.expiryBuckets].sort(() => Math.random() - 0.5);
-    for (const bucket of buckets) {
-      while (report.expired < limit) {
-        const claim = await this.store.claimExpired(bucket, this.clock(), Math.min(this.options.batch, limit - report.expired), this.options.lease * 1000);
-        if (!claim) break;
-        report.batches++;
-        report.expired += claim.expired.length;
-        const outcome = await this.holding(claim, () => this.deliver(claim.expired));
-        report.delivered += outcome.delivered.length;
-        report.failed += outcome.failed.length;
-        await this.store.completeExpired(claim, outcome, this.clock());
-      }
-    }
+    const worker = async () => {
+      for (let bucket = buckets.pop(); bucket !== undefined; bucket = buckets.pop()) await this.drain(bucket, report, limit);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_BUCKETS, buckets.length) }, worker));
     return report;
+  }
+
+  /** Claims, delivers and completes batches of one bucket until nothing is due there. */
+  private async drain(bucket: string, report: ReapReport, limit: number): Promise<void> {
+    while (report.expired < limit) {
+      const claim = await this.store.claimExpired(bucket, this.clock(), Math.min(this.options.batch, limit - report.expired), this.options.lease * 1000);
+      if (!claim) return;
+      report.batches++;
+      report.expired += claim.expired.length;
+      const outcome = await this.holding(claim, () => this.deliver(claim.expired));
+      report.delivered += outcome.delivered.length;
+      report.failed += outcome.failed.length;
+      await this.store.completeExpired(claim, outcome, this.clock());
+    }
   }
 
   /** Runs `work` while renewing the claim's lease. */

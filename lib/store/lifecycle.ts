@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AnonymousSessionRecord } from '../session/record';
 import type { AnonymousStore, TransferLink } from './types';
 
@@ -115,7 +115,7 @@ export const INDEX_BUCKETS = 64;
 
 /** 48 bits of SHA-256 of the anonymous user id, as hex: the index key of a guest (collisions are resolved by reading). */
 export function userHash(anonymousUserId: string): string {
-  return createHash('sha256').update(anonymousUserId).digest('hex').slice(0, 12);
+  return hash('sha256', anonymousUserId, 'hex').slice(0, 12);
 }
 
 /** The index bucket of a user hash. */

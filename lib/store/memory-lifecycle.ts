@@ -39,7 +39,8 @@ class MemoryClaim implements ExpiredClaim {
  * them to the app, or until `grace` has passed. One process, so every operation is synchronous and atomic.
  */
 export class MemoryLedger {
-  private readonly byUser = new Map<string, Set<string>>();
+  /** Session ids by anonymous user id: a string for the usual one session, a set for more. */
+  private readonly byUser = new Map<string, string | Set<string>>();
   private readonly graveyard = new Map<string, Buried>();
   private readonly ticketsOf = new Map<string, Set<string>>();
   private readonly keysOf = new Map<string, Set<string>>();
@@ -56,9 +57,15 @@ export class MemoryLedger {
   }
 
   indexed(record: AnonymousSessionRecord): void {
-    let sessions = this.byUser.get(record.userId);
-    if (!sessions) this.byUser.set(record.userId, (sessions = new Set()));
-    sessions.add(record.sessionId);
+    const sessions = this.byUser.get(record.userId);
+    if (sessions === undefined) this.byUser.set(record.userId, record.sessionId);
+    else if (typeof sessions === 'string') this.byUser.set(record.userId, new Set([sessions, record.sessionId]));
+    else sessions.add(record.sessionId);
+  }
+
+  private sessionsOf(userId: string): string[] {
+    const sessions = this.byUser.get(userId);
+    return sessions === undefined ? [] : typeof sessions === 'string' ? [sessions] : [...sessions];
   }
 
   /** Moves a record out of the live map into the graveyard, where the reaper finds it. */
@@ -77,8 +84,11 @@ export class MemoryLedger {
   forget(sessionId: string, userId: string): void {
     this.graveyard.delete(sessionId);
     const sessions = this.byUser.get(userId);
-    sessions?.delete(sessionId);
-    if (sessions?.size === 0) this.byUser.delete(userId);
+    if (sessions === sessionId) this.byUser.delete(userId);
+    else if (typeof sessions === 'object') {
+      sessions.delete(sessionId);
+      if (sessions.size === 0) this.byUser.delete(userId);
+    }
     this.ticketsOf.delete(sessionId);
     this.keysOf.delete(sessionId);
   }
@@ -102,7 +112,7 @@ export class MemoryLedger {
 
   findSessions(anonymousUserId: string): AnonymousSessionRecord[] {
     const out: AnonymousSessionRecord[] = [];
-    for (const id of this.byUser.get(anonymousUserId) ?? []) {
+    for (const id of this.sessionsOf(anonymousUserId)) {
       const record = this.maps.entries.get(id)?.record ?? this.graveyard.get(id)?.record;
       if (record) out.push({ ...record });
     }
@@ -111,7 +121,7 @@ export class MemoryLedger {
 
   eraseGuest(anonymousUserId: string): ErasedGuest {
     const erased: ErasedGuest = { anonymousUserId, sessionIds: [], tickets: 0, idempotencyKeys: 0, transferLink: undefined };
-    for (const id of [...(this.byUser.get(anonymousUserId) ?? [])]) {
+    for (const id of this.sessionsOf(anonymousUserId)) {
       for (const t of this.ticketsOf.get(id) ?? []) if (this.maps.tickets.delete(t)) erased.tickets++;
       for (const k of this.keysOf.get(id) ?? []) if (this.maps.tickets.delete(`i:${k}`)) erased.idempotencyKeys++;
       this.maps.entries.delete(id);
@@ -155,7 +165,7 @@ export class MemoryLedger {
 
   countGuests(): GuestCount {
     let sessions = 0;
-    for (const s of this.byUser.values()) sessions += s.size;
+    for (const s of this.byUser.values()) sessions += typeof s === 'string' ? 1 : s.size;
     return { guests: this.byUser.size, sessions };
   }
 

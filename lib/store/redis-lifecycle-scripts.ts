@@ -16,8 +16,10 @@ function script(source: string): Script {
  */
 
 const HEX = `
-local function unhex(s) return (s:gsub('..', function(c) return string.char(tonumber(c, 16)) end)) end
-local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', string.byte(c)) end)) end
+local function unhex(s)
+  local n = tonumber
+  return string.char(n(s:sub(1, 2), 16), n(s:sub(3, 4), 16), n(s:sub(5, 6), 16), n(s:sub(7, 8), 16), n(s:sub(9, 10), 16), n(s:sub(11, 12), 16))
+end
 `;
 
 /** index_add(u, m, hexHash, sid, slot, nowSlot, qPrefix): files a session under its user and its expiry slot. */
@@ -53,16 +55,18 @@ return created`);
 
 /**
  * KEYS: l w m u. ARGV: token leaseMs nowSlot limit qPrefix walkLimit. Takes the bucket's lease and up to `limit`
- * due entries (or the batch a lapsed lease left behind), and answers {2, hex, sids, hex, sids, …}; {0} when the
- * bucket is leased by someone else, {1} when nothing is due. Walks at most walkLimit slots per call.
+ * due entries (or the batch a lapsed lease left behind), and answers {2, JSON [sids, sids, …]}: the session ids filed
+ * under each entry, in order; {0} when the bucket is leased by someone else, {1} when nothing is due. Walks at most
+ * walkLimit slots per call.
  */
-export const CLAIM = script(`${HEX}
+export const CLAIM = script(`
+local w = redis.call('GET', KEYS[2])
+local c = tonumber(redis.call('HGET', KEYS[3], 'c'))
+-- Nothing left behind and nothing due: answer without a write (the common case of an idle tick).
+if not w and (not c or c >= tonumber(ARGV[3])) then return {1} end
 local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return {0} end
-local w = redis.call('GET', KEYS[2])
 if not w then
-  local c = tonumber(redis.call('HGET', KEYS[3], 'c'))
-  if not c then return {1} end
   local o = tonumber(redis.call('HGET', KEYS[3], 'o') or '0')
   local want, now_slot, walk = tonumber(ARGV[4]) * 6, tonumber(ARGV[3]), tonumber(ARGV[6])
   local parts, got, walked = {}, 0, 0
@@ -88,13 +92,9 @@ if not w then
   redis.call('SET', KEYS[2], w)
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-local out = {2}
-for i = 1, #w, 6 do
-  local h = string.sub(w, i, i + 5)
-  out[#out + 1] = hex(h)
-  out[#out + 1] = redis.call('HGET', KEYS[4], h) or ''
-end
-return out`);
+local values = {}
+for i = 1, #w, 6 do values[#values + 1] = redis.call('HGET', KEYS[4], string.sub(w, i, i + 5)) or '' end
+return {2, cjson.encode(values)}`);
 
 /** KEYS: l. ARGV: token leaseMs. */
 export const RENEW = script(`
@@ -102,45 +102,49 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`);
 
-/** unindex(u, m, h, sid): removes one session id from a user's entry. */
+/** unindex(u, h, sid): removes one session id from a user's entry; 1 if it was there (the caller counts it in m.n). */
 const UNINDEX_FN = `
-local function unindex(u, m, h, sid)
+local function unindex(u, h, sid)
   local v = redis.call('HGET', u, h)
   if not v then return 0 end
+  if v == sid then redis.call('HDEL', u, h) return 1 end
   local keep, removed = {}, 0
   for s in string.gmatch(v, '%S+') do
     if s == sid then removed = 1 else keep[#keep + 1] = s end
   end
-  if removed == 0 then return 0 end
-  redis.call('HINCRBY', m, 'n', -1)
-  if #keep == 0 then redis.call('HDEL', u, h) else redis.call('HSET', u, h, table.concat(keep, ' ')) end
-  return 1
+  if removed == 1 then redis.call('HSET', u, h, table.concat(keep, ' ')) end
+  return removed
 end
 `;
 
 /**
- * KEYS: l w m u. ARGV: token qPrefix nowSlot, then triples: 'p' hex slot (file an entry again, at that slot) or
- * 'r' hex sid (the session is gone: unindex it). Applies them only while the caller holds the lease, then drops
- * the batch and the lease.
+ * KEYS: l w m u. ARGV: token qPrefix nowSlot, then triples: 'p' n slot (file the batch's n-th entry again, at that
+ * slot) or 'r' n sid (the session is gone: unindex it from the n-th entry's user). Applies them only while the caller
+ * holds the lease, then drops the batch and the lease.
  */
-export const COMPLETE = script(`${HEX}${UNINDEX_FN}
+export const COMPLETE = script(`${UNINDEX_FN}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local w = redis.call('GET', KEYS[2]) or ''
 local c = tonumber(redis.call('HGET', KEYS[3], 'c')) or (tonumber(ARGV[3]) - 1)
+local removed = 0
 for i = 4, #ARGV, 3 do
-  local h = unhex(ARGV[i + 1])
+  local at = tonumber(ARGV[i + 1]) * 6
+  local h = string.sub(w, at + 1, at + 6)
   if ARGV[i] == 'p' then
     redis.call('APPEND', ARGV[2] .. math.max(tonumber(ARGV[i + 2]), c + 1), h)
   else
-    unindex(KEYS[4], KEYS[3], h, ARGV[i + 2])
+    removed = removed + unindex(KEYS[4], h, ARGV[i + 2])
   end
 end
+if removed > 0 then redis.call('HINCRBY', KEYS[3], 'n', -removed) end
 redis.call('DEL', KEYS[2], KEYS[1])
 return 1`);
 
 /** KEYS: u m. ARGV: hex sid…: unindexes these sessions of one user hash (erase). */
 export const UNINDEX = script(`${HEX}${UNINDEX_FN}
 local h, n = unhex(ARGV[1]), 0
-for i = 2, #ARGV do n = n + unindex(KEYS[1], KEYS[2], h, ARGV[i]) end
+for i = 2, #ARGV do n = n + unindex(KEYS[1], h, ARGV[i]) end
+if n > 0 then redis.call('HINCRBY', KEYS[2], 'n', -n) end
 return n`);
 
 /** KEYS: u. ARGV: hex. The session ids filed under a user hash ('' when none). */
@@ -184,11 +188,11 @@ if slot > now_slot then out[1] = -1 else out[1] = slot end
 out[2] = o
 return out`);
 
-/** KEYS: session keys. HGETALL of each ({} when missing). */
+/** KEYS: session keys. A JSON array of each HGETALL (an empty object or array when missing): one reply, parsed natively. */
 export const READ_MANY = script(`
 local out = {}
 for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
-return out`);
+return cjson.encode(out)`);
 
 /** KEYS: session keys. ARGV: now. Deletes each record still past its expiry: 1 deleted, 0 alive again, -1 gone. */
 export const REAP = script(`

@@ -34,6 +34,14 @@ const WALK_LIMIT = 144;
 /** Keys per multi-key script on standalone Redis: keeps each script well under a millisecond or two. */
 const CHUNK = 500;
 
+interface BucketKeys {
+  u: string;
+  m: string;
+  l: string;
+  w: string;
+  q: string;
+}
+
 interface Stored {
   record: AnonymousSessionRecord | undefined;
   attempts: number;
@@ -43,7 +51,8 @@ class RedisClaim implements ExpiredClaim {
   constructor(
     readonly bucket: string,
     readonly token: string,
-    readonly entries: ReadonlyArray<{ hash: string; sessionIds: string[] }>,
+    /** The session ids filed under each entry of the batch, in the batch's order. */
+    readonly entries: ReadonlyArray<string[]>,
     readonly stored: ReadonlyMap<string, Stored>,
     readonly expired: ExpiredCandidate[],
   ) {}
@@ -56,12 +65,17 @@ class RedisClaim implements ExpiredClaim {
  */
 export class RedisGuestIndex {
   readonly buckets: readonly string[] = Array.from({ length: INDEX_BUCKETS }, (_, b) => String(b));
+  private readonly bucketKeys: ReadonlyArray<BucketKeys>;
 
-  constructor(private readonly host: IndexHost) {}
+  constructor(private readonly host: IndexHost) {
+    this.bucketKeys = this.buckets.map((b) => {
+      const t = `${host.prefix}b:{${b}}:`;
+      return { u: `${t}u`, m: `${t}m`, l: `${t}l`, w: `${t}w`, q: `${t}q:` };
+    });
+  }
 
-  keys(bucket: number | string): { u: string; m: string; l: string; w: string; q: string } {
-    const t = `${this.host.prefix}b:{${bucket}}:`;
-    return { u: `${t}u`, m: `${t}m`, l: `${t}l`, w: `${t}w`, q: `${t}q:` };
+  keys(bucket: number | string): BucketKeys {
+    return this.bucketKeys[Number(bucket)];
   }
 
   /** Keys and arguments of INDEX_ADD for a new record. */
@@ -199,9 +213,8 @@ export class RedisGuestIndex {
     const args = [token, String(leaseMs), String(Math.floor(now / EXPIRY_SLOT_MS)), String(limit), k.q, String(WALK_LIMIT)];
     const reply = (await this.host.run(s.CLAIM, [k.l, k.w, k.m, k.u], args)) as unknown[];
     if (Number(reply[0]) !== 2) return undefined;
-    const entries: Array<{ hash: string; sessionIds: string[] }> = [];
-    for (let i = 1; i < reply.length; i += 2) entries.push({ hash: String(reply[i]), sessionIds: split(reply[i + 1]) });
-    const stored = await this.read([...new Set(entries.flatMap((e) => e.sessionIds))]);
+    const entries = (JSON.parse(String(reply[1])) as unknown[]).map(split);
+    const stored = await this.read([...new Set(entries.flat())]);
     const expired: ExpiredCandidate[] = [];
     for (const [, { record, attempts }] of stored) if (record && record.expiresAt <= now) expired.push({ record, attempts });
     return new RedisClaim(bucket, token, entries, stored, expired);
@@ -222,20 +235,20 @@ export class RedisGuestIndex {
     await Promise.all([...retryAt.keys()].map((id) => this.host.run(s.FAILED, [this.host.key(id)], [])));
     const ops: string[] = [];
     const unindexed = new Set<string>();
-    for (const { hash, sessionIds } of c.entries) {
+    c.entries.forEach((sessionIds, n) => {
       let next = Infinity;
       for (const id of sessionIds) {
         const record = c.stored.get(id)?.record;
         if (!record || (wasDelivered.has(id) && !alive.has(id))) {
-          if (!unindexed.has(id)) ops.push('r', hash, id);
+          if (!unindexed.has(id)) ops.push('r', String(n), id);
           unindexed.add(id);
         } else if (alive.has(id)) next = Math.min(next, now + 1);
         else if (retryAt.has(id)) next = Math.min(next, retryAt.get(id)!);
         else next = Math.min(next, Math.max(record.expiresAt, now + 1)); // alive, or not handled in this batch
       }
       // One entry goes back per entry taken, at the earliest moment one of its sessions needs a look.
-      if (next !== Infinity) ops.push('p', hash, String(slotOf(next)));
-    }
+      if (next !== Infinity) ops.push('p', String(n), String(slotOf(next)));
+    });
     const k = this.keys(c.bucket);
     const args = [c.token, k.q, String(Math.floor(now / EXPIRY_SLOT_MS)), ...ops];
     return Number(await this.host.run(s.COMPLETE, [k.l, k.w, k.m, k.u], args)) === 1;
@@ -261,7 +274,8 @@ export class RedisGuestIndex {
 
   /** Records and failed-delivery counts by session id (missing ones map to an undefined record). */
   private async read(ids: string[]): Promise<Map<string, Stored>> {
-    const flats = ids.length === 0 ? [] : ((await this.multi(s.READ_MANY, ids.map((id) => this.host.key(id)), [])) as string[][]);
+    const replies = ids.length === 0 ? [] : await this.multi(s.READ_MANY, ids.map((id) => this.host.key(id)), [], true);
+    const flats = replies.map((r) => (Array.isArray(r) ? (r as string[]) : [])); // cjson writes an empty table as {}
     const out = new Map<string, Stored>();
     ids.forEach((id, i) => {
       const flat = flats[i] ?? [];
@@ -271,14 +285,18 @@ export class RedisGuestIndex {
     return out;
   }
 
-  /** A script that loops over KEYS: one call per chunk on standalone Redis, one per key (pipelined) on a cluster. */
-  private async multi(script: Script, keys: string[], args: string[]): Promise<unknown[]> {
-    if (this.host.cluster) {
-      const replies = await Promise.all(keys.map((key) => this.host.run(script, [key], args) as Promise<unknown[]>));
-      return replies.map((r) => r[0]);
-    }
+  /**
+   * A script that loops over KEYS: one call per chunk on standalone Redis, one per key (pipelined) on a cluster.
+   * With `json`, the script answers one JSON array (cjson) instead of a nested reply.
+   */
+  private async multi(script: Script, keys: string[], args: string[], json = false): Promise<unknown[]> {
+    const call = async (chunk: string[]) => {
+      const reply = await this.host.run(script, chunk, args);
+      return json ? (JSON.parse(String(reply)) as unknown[]) : (reply as unknown[]);
+    };
+    if (this.host.cluster) return (await Promise.all(keys.map((key) => call([key])))).map((r) => r[0]);
     const out: unknown[] = [];
-    for (let i = 0; i < keys.length; i += CHUNK) out.push(...((await this.host.run(script, keys.slice(i, i + CHUNK), args)) as unknown[]));
+    for (let i = 0; i < keys.length; i += CHUNK) out.push(...(await call(keys.slice(i, i + CHUNK))));
     return out;
   }
 

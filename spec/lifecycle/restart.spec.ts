@@ -52,10 +52,10 @@ describe('expired events survive process restarts (Redis)', () => {
     });
     const delivered: GuestExpiredEvent[] = [];
     anon.on('expired', (e) => void delivered.push(e));
-    // Every bucket but the one the dead process held under its lease (1 s)…
+    // Every bucket but the one the dead process held under its lease (5 s)…
     const first = await anon.admin.reap();
     expect(first.expired).toBeLessThan(5);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await new Promise((resolve) => setTimeout(resolve, 5500));
     // …and that one once the lease lapsed.
     const second = await anon.admin.reap();
     expect(second.expired).toBeGreaterThan(0);

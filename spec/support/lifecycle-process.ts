@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     clock: () => Date.now() + offset,
     rateLimit: false,
     lifetimes: { idle: 3600, absolute: 86_400 },
-    lifecycle: { reaper: { lease: 1 } },
+    lifecycle: { reaper: { lease: 5 } },
   });
   if (process.env.MODE === 'create') {
     const created = [];
