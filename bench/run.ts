@@ -12,6 +12,7 @@ import { startServer, type BenchServer } from './lib/processes';
 import { load, type LoadSpec, type LoadResult } from './lib/load';
 import { connect, redisBytesPerSession } from './lib/memory';
 import { scale } from './lib/scale';
+import { reapBench, type ReapResult } from './lib/reap';
 import { startRedisServer, type RedisServer } from '../spec/support/redis-server';
 
 const QUICK = process.argv.includes('--quick');
@@ -60,7 +61,7 @@ async function measure(server: BenchServer, spec: LoadSpec, redis?: Awaited<Retu
 }
 
 /** Commands run inside our Lua scripts (the RedisStore sends only EVAL/EVALSHA itself). */
-const SCRIPT_INNER = new Set(['hgetall', 'hget', 'hmget', 'hset', 'hdel', 'pexpireat', 'exists']);
+const SCRIPT_INNER = new Set(['hgetall', 'hget', 'hmget', 'hset', 'hdel', 'pexpireat', 'exists', 'hincrby', 'append']);
 
 /** Round trips the apps made: every top-level command, not counting commands run inside scripts nor our INFO. */
 function roundTrips(commandstats: string): number {
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const memory: Record<string, number> = {};
   let scaleResult: Awaited<ReturnType<typeof scale>> | undefined;
+  let reapResult: ReapResult | undefined;
 
   try {
     // 1-3: cookie path, memory and Redis, returning and new guests.
@@ -208,6 +210,11 @@ async function main(): Promise<void> {
     memory.memoryStoreHeapBytesPerSession = Number(heap.trim().split('\n').pop());
     }
 
+    // Lifecycle: the reaper handing out expired guests (an in-process listener counts them) while another client PINGs.
+    if (wanted('reap')) {
+      reapResult = await reapBench(redisServer.url, QUICK ? 10_000 : 100_000);
+    }
+
     // 7: scale.
     if (!wanted('7')) {
       // not asked for
@@ -222,10 +229,10 @@ async function main(): Promise<void> {
     await redisServer.stop();
   }
 
-  report(rows, memory, scaleResult, notes);
+  report(rows, memory, scaleResult, notes, reapResult);
 }
 
-function report(rows: Row[], memory: Record<string, number>, scaleResult: Awaited<ReturnType<typeof scale>> | undefined, notes: string[]): void {
+function report(rows: Row[], memory: Record<string, number>, scaleResult: Awaited<ReturnType<typeof scale>> | undefined, notes: string[], reapResult?: ReapResult): void {
   const f = (n: number, d = 0) => n.toFixed(d);
   console.log(`\nexpress-anonymous-session benchmarks (${QUICK ? 'quick' : 'full'}: ${ROUNDS} round(s) × ${SECONDS} s, ${CONNECTIONS} connections, medians)\n`);
   console.log(['case', 'baseline', 'ours req/s', 'base req/s', 'ours p50/p99 ms', 'base p50/p99 ms', 'ours CPU µs/req', 'base CPU µs/req', 'CPU ratio', 'req/s ratio', 'target', ''].join(' | '));
@@ -235,13 +242,22 @@ function report(rows: Row[], memory: Record<string, number>, scaleResult: Awaite
   }
   console.log('\nmemory');
   for (const [k, v] of Object.entries(memory)) console.log(`  ${k}: ${f(v)} bytes`);
+  if (memory.redisBytesPerEmptySession !== undefined) {
+    console.log(`  (Redis, index included: target < 450 bytes per empty guest: ${memory.redisBytesPerEmptySession < 450 ? 'PASS' : 'MISS'})`);
+  }
+  if (reapResult) {
+    const r = reapResult;
+    console.log(`\nreap (${r.guests} expired guests, default reaper, one process): ${f(r.perSecond)} guests/s (target ≥ 50000: ${r.perSecond >= 50_000 ? 'PASS' : 'MISS'}); ` +
+      `another client's PING p50/p99/max ${r.probe.p50.toFixed(2)}/${r.probe.p99.toFixed(2)}/${r.probe.max.toFixed(1)} ms over ${r.probe.samples} samples (target p99 < 10 ms: ${r.probe.p99 < 10 ? 'PASS' : 'MISS'}); ` +
+      `reaper scripts p99/p99.9 ${f(r.scriptP99Usec ?? 0)}/${f(r.scriptMaxUsec ?? 0)} µs; Redis busy ${f(r.redisBusy * 100)}% of the time`);
+  }
   if (scaleResult) {
     console.log(`\n7 scale (${scaleResult.sessions} sessions in Redis): create p99 ${f(scaleResult.small.create)} → ${f(scaleResult.large.create)} µs (${f(scaleResult.large.create / scaleResult.small.create, 2)}×, target ≤ 1.5×); lookup p99 ${f(scaleResult.small.lookup)} → ${f(scaleResult.large.lookup)} µs (${f(scaleResult.large.lookup / scaleResult.small.lookup, 2)}×); ${f(scaleResult.bytesPerSession)} bytes/empty session (target ≤ 400)`);
   }
   for (const n of notes) console.log(`note: ${n}`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const out = { mode: QUICK ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows, memory, scale: scaleResult, notes };
+  const out = { mode: QUICK ? 'quick' : 'full', date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows, memory, scale: scaleResult, reap: reapResult, notes };
   const name = QUICK ? 'quick' : ONLY ? 'partial' : 'latest';
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwritten: bench/results/${name}.json`);
