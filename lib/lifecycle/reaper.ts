@@ -68,6 +68,7 @@ export class Reaper {
   }
 
   private async tick(): Promise<void> {
+    if (this.store.closed) return this.stop(); // the app closed its store or client: there is nothing left to reap
     try {
       await this.run();
       this.failing = false;
@@ -106,7 +107,7 @@ export class Reaper {
   private async holding<T>(claim: ExpiredClaim, work: () => Promise<T>): Promise<T> {
     const leaseMs = this.options.lease * 1000;
     const renew = setInterval(() => {
-      this.store.renewClaim(claim, leaseMs).catch((err: unknown) => logError(this.logger, 'the reaper could not renew its lease', err));
+      this.store.renewExpiredClaim(claim, leaseMs).catch((err: unknown) => logError(this.logger, 'the reaper could not renew its lease', err));
     }, leaseMs / 3);
     renew.unref();
     try {

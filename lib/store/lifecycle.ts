@@ -31,7 +31,7 @@ export interface GuestLifecycleStore {
    */
   claimExpired(bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined>;
   /** Extends a claim's lease; false if it lapsed and another claimant took over. */
-  renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean>;
+  renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean>;
   /**
    * Ends a claim: deletes the delivered records (unless they came back to life meanwhile), keeps the failed ones for
    * `retryAt`, re-files live sessions at their current expiry, and releases the lease. False if the lease was lost.
@@ -39,6 +39,8 @@ export interface GuestLifecycleStore {
   completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome, now: number): Promise<boolean>;
   /** How many records the reaper would hand out now, changing nothing (a dry run). */
   countExpired(now: number): Promise<number>;
+  /** True once the app closed the store (or its client) for good: the in-app reaper then stops by itself. */
+  readonly closed?: boolean;
 }
 
 /** What `eraseGuest` deleted. */

@@ -209,7 +209,7 @@ export class MemoryLedger {
     return claim;
   }
 
-  renewClaim(claim: ExpiredClaim, leaseMs: number, now: number): boolean {
+  renewExpiredClaim(claim: ExpiredClaim, leaseMs: number, now: number): boolean {
     let held = false;
     for (const { record } of claim.expired) {
       const b = this.graveyard.get(record.sessionId);

@@ -68,7 +68,11 @@ export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
   /** Stops the background sweep (the timer never holds the process open, but tests like a clean stop). */
   close(): void {
     clearInterval(this.timer);
+    this.closed = true;
   }
+
+  /** Set by `close()`: the in-app reaper stops too. */
+  closed = false;
 
   async create(record: ActiveRecord): Promise<boolean> {
     if (this.live(record.sessionId)) return false;
@@ -251,8 +255,8 @@ export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
     return this.ledger.claimExpired(now, limit, leaseMs);
   }
 
-  async renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
-    return this.ledger.renewClaim(claim, leaseMs, this.clock());
+  async renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+    return this.ledger.renewExpiredClaim(claim, leaseMs, this.clock());
   }
 
   async completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome): Promise<boolean> {

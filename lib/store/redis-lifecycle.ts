@@ -220,7 +220,7 @@ export class RedisGuestIndex {
     return new RedisClaim(bucket, token, entries, stored, expired);
   }
 
-  async renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+  async renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
     const c = claim as RedisClaim;
     return Number(await this.host.run(s.RENEW, [this.keys(c.bucket).l], [c.token, String(leaseMs)])) === 1;
   }

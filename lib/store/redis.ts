@@ -97,7 +97,9 @@ export class RedisStore implements AnonymousStore, GuestLifecycleStore {
 
   async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
     const reply = (await this.run(scripts.GET, sessionId, [])) as string[];
-    return reply.length === 0 ? undefined : toRecord(sessionId, reply);
+    const record = reply.length === 0 ? undefined : toRecord(sessionId, reply);
+    // Past its expiry a record waits (for up to `grace`) for the reaper: unknown to every reader, as in the MemoryStore.
+    return record && record.expiresAt > Date.now() ? record : undefined;
   }
 
   async touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean> {
@@ -241,8 +243,8 @@ export class RedisStore implements AnonymousStore, GuestLifecycleStore {
     return this.index.claimExpired(bucket, now, limit, leaseMs);
   }
 
-  renewClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
-    return this.index.renewClaim(claim, leaseMs);
+  renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+    return this.index.renewExpiredClaim(claim, leaseMs);
   }
 
   completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome, now: number): Promise<boolean> {
@@ -251,6 +253,11 @@ export class RedisStore implements AnonymousStore, GuestLifecycleStore {
 
   countExpired(now: number): Promise<number> {
     return this.index.countExpired(now);
+  }
+
+  /** The client was closed by the app (`close()`/`destroy()`), not merely disconnected: nothing will reach Redis again. */
+  get closed(): boolean {
+    return (this.client as { isOpen?: boolean }).isOpen === false;
   }
 
   /**

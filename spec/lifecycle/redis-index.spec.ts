@@ -1,8 +1,12 @@
-import { RedisStore } from '../../lib';
+import { anonymousSessions, RedisStore } from '../../lib';
+import { AUDIENCE, ISSUER } from '../support/app';
+import { TEST_KEYS } from '../support/keys';
+import { connectRedis } from '../support/redis';
 import { newRecord } from '../../lib/session/record';
 import { bucketOf, slotOf, userHash } from '../../lib/store/lifecycle';
 import { useRedisClient } from '../support/redis-client';
 import { uniquePrefix } from '../support/redis';
+import { internals } from '../support/internals';
 import { describeLifecycle, movableClock } from './lifecycle-contract';
 
 const client = useRedisClient();
@@ -57,6 +61,25 @@ describe('RedisStore indexes: keys and what they hold', () => {
     expect(await store.eraseGuest('anon|noted')).toMatchObject({ sessionIds: [r.sessionId], tickets: 1, idempotencyKeys: 1 });
     expect(await client().exists([store.key(r.sessionId), ...notes])).toBe(0);
     expect(await store.countGuests()).toEqual({ guests: 0, sessions: 0 });
+  });
+});
+
+describe('the in-app reaper on Redis', () => {
+  it('stops by itself, without a word, once the app closed its Redis client', async () => {
+    const own = await connectRedis();
+    const logged: string[] = [];
+    const anon = anonymousSessions({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: TEST_KEYS,
+      store: new RedisStore({ client: own, prefix: uniquePrefix('closed') }),
+      logger: { warn: (m) => void logged.push(m), error: (m) => void logged.push(m) },
+      lifecycle: { reaper: { interval: 1 } },
+    });
+    await own.close();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(logged).toEqual([]);
+    expect((internals(anon).reaper as unknown as { timer: unknown }).timer).toBeUndefined();
   });
 });
 
