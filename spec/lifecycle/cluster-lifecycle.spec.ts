@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore } from '../../lib';
 import { newRecord } from '../../lib/session/record';
@@ -38,4 +41,20 @@ describe('the indexes on Redis Cluster', () => {
     expect(perMaster.filter((n) => n > 0)).toHaveLength(3);
     expect(await store.countGuests()).toEqual({ guests: 200, sessions: 200 });
   });
+});
+
+describe('the CLI on Redis Cluster', () => {
+  it('counts every record with SCAN on each master, and finds a guest, given the nodes as --redis-url', async () => {
+    const prefix = uniquePrefix('cluster-cli');
+    const store = new RedisStore({ client, prefix });
+    const clock = movableClock();
+    for (let i = 0; i < 30; i++) await store.create(newRecord({ userId: `anon|c${i % 10}`, metadata: '{}', now: clock.now(), lifetimes: { idle: 60, absolute: 600 } }));
+    const cli = async (...args: string[]) => {
+      const main = join(__dirname, '../../lib/cli/main.ts');
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', main, ...args, '--redis-url', cluster.urls.join(','), '--prefix', prefix]);
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    expect(await cli('count', '--exact')).toEqual({ guests: 10, sessions: 30, active: 30, revoked: 0, transferred: 0, expired: 0 });
+    expect(((await cli('inspect', 'anon|c3')).sessions as unknown[]).length).toBe(3);
+  }, 30_000);
 });
