@@ -249,7 +249,7 @@ function report(rows: Row[], memory: Record<string, number>, scaleResult: Awaite
     const r = reapResult;
     console.log(`\nreap (${r.guests} expired guests, default reaper, one process): ${f(r.perSecond)} guests/s (target ≥ 50000: ${r.perSecond >= 50_000 ? 'PASS' : 'MISS'}); ` +
       `another client's PING p50/p99/max ${r.probe.p50.toFixed(2)}/${r.probe.p99.toFixed(2)}/${r.probe.max.toFixed(1)} ms over ${r.probe.samples} samples (target p99 < 10 ms: ${r.probe.p99 < 10 ? 'PASS' : 'MISS'}); ` +
-      `reaper scripts p99/p99.9 ${f(r.scriptP99Usec ?? 0)}/${f(r.scriptMaxUsec ?? 0)} µs; Redis busy ${f(r.redisBusy * 100)}% of the time`);
+      `reaper scripts p99/p99.9 ${f(r.scriptP99Usec ?? 0)}/${f(r.scriptMaxUsec ?? 0)} µs; Redis busy ${f(r.redisBusy * 100)}% of the time; reaper process ${f(r.reaperCpuPerGuest, 1)} µs CPU per guest`);
   }
   if (scaleResult) {
     console.log(`\n7 scale (${scaleResult.sessions} sessions in Redis): create p99 ${f(scaleResult.small.create)} → ${f(scaleResult.large.create)} µs (${f(scaleResult.large.create / scaleResult.small.create, 2)}×, target ≤ 1.5×); lookup p99 ${f(scaleResult.small.lookup)} → ${f(scaleResult.large.lookup)} µs (${f(scaleResult.large.lookup / scaleResult.small.lookup, 2)}×); ${f(scaleResult.bytesPerSession)} bytes/empty session (target ≤ 400)`);

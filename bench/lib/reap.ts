@@ -18,6 +18,8 @@ export interface ReapResult {
   scriptMaxUsec: number | undefined;
   /** Share of the wall time Redis spent running the reaper's scripts. */
   redisBusy: number;
+  /** The reaper process's own CPU per guest handed out (µs). */
+  reaperCpuPerGuest: number;
 }
 
 /** Stores `count` guests that expired an hour ago, then times one reaper (default options) handing them all out. */
@@ -41,11 +43,13 @@ export async function reapBench(url: string, count: number, batch = DEFAULT_REAP
   await new Promise((resolve) => probe.once('message', resolve));
   await client.configResetStat();
   const t = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   while (delivered < count) {
     const report = await reaper.run();
     if (report.expired === 0) break;
   }
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   const stats = await client.info('latencystats');
   const evalUsec = Number(/cmdstat_evalsha:calls=\d+,usec=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
   const probed = await new Promise<ReapResult['probe']>((resolve) => {
@@ -58,5 +62,5 @@ export async function reapBench(url: string, count: number, batch = DEFAULT_REAP
   await client.flushAll();
   await client.close();
   if (delivered !== count || left !== 0) throw new Error(`reap bench: ${delivered} of ${count} delivered, ${left} left`);
-  return { guests: count, seconds, perSecond: count / seconds, probe: probed, scriptP99Usec: evalsha ? Number(evalsha[1]) : undefined, scriptMaxUsec: evalsha ? Number(evalsha[2]) : undefined, redisBusy: evalUsec / 1e6 / seconds };
+  return { guests: count, seconds, perSecond: count / seconds, probe: probed, scriptP99Usec: evalsha ? Number(evalsha[1]) : undefined, scriptMaxUsec: evalsha ? Number(evalsha[2]) : undefined, redisBusy: evalUsec / 1e6 / seconds, reaperCpuPerGuest: (cpu.user + cpu.system) / count };
 }

@@ -98,7 +98,9 @@ export class LifecycleEmitter {
 
   /** Runs every `expired` listener and waits for all of them; rejects with the first failure. */
   async deliver(event: GuestExpiredEvent): Promise<void> {
-    const results = await Promise.allSettled(this.listeners.expired.map(async (listener) => listener(event)));
+    const listeners = this.listeners.expired;
+    if (listeners.length === 1) return listeners[0](event); // the usual case: no settling of one promise per listener
+    const results = await Promise.allSettled(listeners.map(async (listener) => listener(event)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
