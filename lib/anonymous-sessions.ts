@@ -37,7 +37,7 @@ import { LIFECYCLE_EVENTS, LifecycleEmitter } from './lifecycle/events';
 import { withLifecycle } from './lifecycle/evented-store';
 import { Reaper } from './lifecycle/reaper';
 import { AdminService } from './admin/admin';
-import { isLifecycleStore } from './store/lifecycle';
+import { guestsOf } from './store/lifecycle';
 import { DEFAULT_REAPER } from './lifecycle/options';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
@@ -142,7 +142,7 @@ export class AnonymousSessions {
     if ((LIFECYCLE_EVENTS as readonly string[]).includes(event)) {
       const name = event as LifecycleEventName;
       if (name === 'expired' && !i.reaper) {
-        warnOnce(i.logger, 'expired-without-reaper', "an 'expired' listener was added, but the store does not implement GuestLifecycleStore: it will never be called");
+        warnOnce(i.logger, 'expired-without-reaper', "an 'expired' listener was added, but the store has no `guests` (GuestLifecycleStore): it will never be called");
       }
       i.events.on(name, listener as LifecycleListener<typeof name>);
     } else {
@@ -223,7 +223,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
   }
   const events = new LifecycleEmitter(logger);
   const store = withLifecycle(appStore, events, logger);
-  const lifecycle = isLifecycleStore(appStore) ? appStore : undefined;
+  const lifecycle = guestsOf(appStore);
   const reaper = lifecycle && new Reaper(lifecycle, events, lifecycleOptions.reaper || DEFAULT_REAPER, clock, logger);
   if (reaper && lifecycleOptions.reaper) reaper.start();
   const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;

@@ -37,7 +37,7 @@ export async function reapBench(url: string, count: number, batch = DEFAULT_REAP
   const events = new LifecycleEmitter(logger);
   let delivered = 0;
   events.on('expired', () => void delivered++);
-  const reaper = new Reaper(store, events, { ...DEFAULT_REAPER, batch }, Date.now, logger);
+  const reaper = new Reaper(store.guests, events, { ...DEFAULT_REAPER, batch }, Date.now, logger);
 
   const probe = fork(join(__dirname, 'latency-probe.ts'), [], { execArgv: ['--import=tsx'], env: { ...process.env, REDIS_URL: url } });
   await new Promise((resolve) => probe.once('message', resolve));
@@ -58,7 +58,7 @@ export async function reapBench(url: string, count: number, batch = DEFAULT_REAP
   });
   probe.disconnect();
   const evalsha = /latency_percentiles_usec_evalsha:p50=[\d.]+,p99=([\d.]+),p99\.9=([\d.]+)/.exec(stats);
-  const left = (await store.countGuests()).sessions;
+  const left = (await store.guests.countGuests()).sessions;
   await client.flushAll();
   await client.close();
   if (delivered !== count || left !== 0) throw new Error(`reap bench: ${delivered} of ${count} delivered, ${left} left`);

@@ -72,30 +72,30 @@ export class AdminService implements AnonymousAdmin {
     return guest && toExport(guest, this.deps.clock());
   }
 
-  erase(anonymousUserId: string): Promise<ErasedGuest> {
+  async erase(anonymousUserId: string): Promise<ErasedGuest> {
     return this.lifecycle().eraseGuest(id(anonymousUserId));
   }
 
-  eraseLinksOf(userId: string): Promise<string[]> {
+  async eraseLinksOf(userId: string): Promise<string[]> {
     return this.lifecycle().eraseTransferLinksOf(id(userId, 'userId'));
   }
 
-  list(options: ListOptions = {}): Promise<GuestPage> {
+  async list(options: ListOptions = {}): Promise<GuestPage> {
     const limit = options.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new TypeError('list(): limit must be an integer from 1 to 1000');
     if (options.cursor !== undefined && typeof options.cursor !== 'string') throw new TypeError('list(): cursor must be a string');
     return this.lifecycle().listGuests(options.cursor, limit);
   }
 
-  count(): Promise<GuestCount> {
+  async count(): Promise<GuestCount> {
     return this.lifecycle().countGuests();
   }
 
-  countSessions(): Promise<SessionCount> {
+  async countSessions(): Promise<SessionCount> {
     return this.lifecycle().countSessions(this.deps.clock());
   }
 
-  reap(options: ReapOptions = {}): Promise<ReapReport> {
+  async reap(options: ReapOptions = {}): Promise<ReapReport> {
     this.lifecycle();
     const reaper = this.deps.reaper!;
     return options.dryRun ? reaper.dryRun() : reaper.run(options.limit);
@@ -103,7 +103,7 @@ export class AdminService implements AnonymousAdmin {
 
   private lifecycle(): GuestLifecycleStore {
     if (!this.deps.lifecycle) {
-      throw new MisconfiguredError('anon.admin needs a store that implements GuestLifecycleStore (MemoryStore and RedisStore do)');
+      throw new MisconfiguredError('anon.admin needs a store with `guests` (GuestLifecycleStore): MemoryStore and RedisStore have it');
     }
     return this.deps.lifecycle;
   }

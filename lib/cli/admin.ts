@@ -69,8 +69,8 @@ export async function runAdmin(command: AdminCommand, argv: string[], io: Io = s
     const logger: Logger = { warn: (m) => io.err(m), error: (m, e) => io.err(`${m}: ${e instanceof Error ? e.message : String(e)}`) };
     const store = new RedisStore({ client: connection.client, prefix: flags.prefix, grace: flags.grace, timeout: 30_000 });
     const events = new LifecycleEmitter(logger);
-    const reaper = new Reaper(store, events, { ...DEFAULT_REAPER, concurrency: 1 }, Date.now, logger);
-    const admin = new AdminService({ store, lifecycle: store, reaper, clock: Date.now });
+    const reaper = new Reaper(store.guests, events, { ...DEFAULT_REAPER, concurrency: 1 }, Date.now, logger);
+    const admin = new AdminService({ store, lifecycle: store.guests, reaper, clock: Date.now });
     const json = (value: unknown) => io.out(`${JSON.stringify(value ?? null, null, 2)}\n`);
     const [id] = flags.positional;
     switch (command) {

@@ -2,7 +2,7 @@ import type { AnonymousStore } from '../store/types';
 import type { AnonymousSessionRecord } from '../session/record';
 import type { Logger } from '../config/logger';
 import type { LifecycleEmitter } from './events';
-import { isLifecycleStore } from '../store/lifecycle';
+import { guestsOf } from '../store/lifecycle';
 import { logError } from '../config/logger';
 
 /**
@@ -12,7 +12,7 @@ import { logError } from '../config/logger';
  * methods a store adds later, passes through untouched.
  */
 export function withLifecycle(store: AnonymousStore, events: LifecycleEmitter, logger: Logger): AnonymousStore {
-  const lifecycle = isLifecycleStore(store) ? store : undefined;
+  const lifecycle = guestsOf(store);
 
   async function ended(sessionId: string): Promise<void> {
     let rest: AnonymousSessionRecord | undefined;

@@ -1,11 +1,11 @@
 import { hash } from 'node:crypto';
 import type { AnonymousSessionRecord } from '../session/record';
-import type { AnonymousStore, TransferLink } from './types';
+import type { TransferLink } from './types';
 
 /**
- * What a store offers beyond `AnonymousStore` for data rights (find, export, erase, count) and the lifecycle
- * (expired guests handed to the app before they are deleted). `MemoryStore` and `RedisStore` implement it; a store
- * without it still works, but `anon.admin` refuses and no reaper runs.
+ * What a store offers beyond `AnonymousStore`, as its `guests` property, for data rights (find, export, erase, count)
+ * and the lifecycle (expired guests handed to the app before they are deleted). `MemoryStore` and `RedisStore` have
+ * it; a store without it still works, but `anon.admin` refuses and no reaper runs.
  */
 export interface GuestLifecycleStore {
   /** Every stored session of an anonymous user: active, ended, and expired ones the reaper has not handled yet. */
@@ -103,10 +103,11 @@ export interface ExpiredOutcome {
   failed: ReadonlyArray<{ sessionId: string; retryAt: number }>;
 }
 
-/** Whether `store` implements the lifecycle operations (both embedded stores do). */
-export function isLifecycleStore(store: AnonymousStore): store is AnonymousStore & GuestLifecycleStore {
-  const s = store as Partial<GuestLifecycleStore>;
-  return typeof s.findSessions === 'function' && typeof s.claimExpired === 'function' && typeof s.eraseGuest === 'function';
+/** The store's lifecycle operations, its `guests` property, if it has one (both embedded stores do). */
+export function guestsOf(store: object): GuestLifecycleStore | undefined {
+  const guests = (store as { guests?: Partial<GuestLifecycleStore> }).guests;
+  const complete = guests && typeof guests.findSessions === 'function' && typeof guests.claimExpired === 'function' && typeof guests.eraseGuest === 'function';
+  return complete ? (guests as GuestLifecycleStore) : undefined;
 }
 
 /** Width of one expiry-index slot: an expired guest is handed out at most this long after its expiry (plus a tick). */

@@ -6,6 +6,7 @@ import type {
   ExpiredClaim,
   ExpiredOutcome,
   GuestCount,
+  GuestLifecycleStore,
   GuestPage,
   GuestSessions,
   SessionCount,
@@ -34,11 +35,12 @@ class MemoryClaim implements ExpiredClaim {
 }
 
 /**
- * The MemoryStore's guest index and graveyard: sessions by anonymous user id, the tickets, idempotency keys and
- * transfer links recorded against them, and expired records kept (hidden from `get`) until the reaper has handed
- * them to the app, or until `grace` has passed. One process, so every operation is synchronous and atomic.
+ * `MemoryStore.guests`: the guest index and graveyard: sessions by anonymous user id, the tickets, idempotency keys
+ * and transfer links recorded against them, and expired records kept (hidden from `get`) until the reaper has handed
+ * them to the app, or until `grace` has passed. One process, so every operation is atomic.
  */
-export class MemoryLedger {
+export class MemoryGuests implements GuestLifecycleStore {
+  readonly expiryBuckets: readonly string[] = ['memory'];
   /** Session ids by anonymous user id: a string for the usual one session, a set for more. */
   private readonly byUser = new Map<string, string | Set<string>>();
   private readonly graveyard = new Map<string, Buried>();
@@ -48,12 +50,11 @@ export class MemoryLedger {
 
   constructor(
     private readonly maps: MemoryMaps,
-    private readonly graceMs: number,
-    private readonly capacity: number,
+    private readonly options: { graceMs: number; capacity: number; clock: () => number; closed: () => boolean },
   ) {}
 
-  get buried(): number {
-    return this.graveyard.size;
+  get closed(): boolean {
+    return this.options.closed();
   }
 
   indexed(record: AnonymousSessionRecord): void {
@@ -71,9 +72,9 @@ export class MemoryLedger {
   /** Moves a record out of the live map into the graveyard, where the reaper finds it. */
   bury(sessionId: string, record: AnonymousSessionRecord, now: number): void {
     this.maps.entries.delete(sessionId);
-    if (record.expiresAt + this.graceMs <= now) return this.forget(sessionId, record.userId);
+    if (record.expiresAt + this.options.graceMs <= now) return this.forget(sessionId, record.userId);
     this.graveyard.set(sessionId, { record, attempts: 0, dueAt: Math.min(record.expiresAt, now), leaseUntil: 0 });
-    while (this.graveyard.size > this.capacity) {
+    while (this.graveyard.size > this.options.capacity) {
       const [oldest, buried] = this.graveyard.entries().next().value as [string, Buried];
       this.graveyard.delete(oldest);
       this.forget(oldest, buried.record.userId);
@@ -107,10 +108,19 @@ export class MemoryLedger {
 
   /** Graveyard records past their grace are gone without an event (the reaper did not run in time). */
   sweep(now: number): void {
-    for (const [id, b] of this.graveyard) if (b.record.expiresAt + this.graceMs <= now) this.forget(id, b.record.userId);
+    for (const [id, b] of this.graveyard) if (b.record.expiresAt + this.options.graceMs <= now) this.forget(id, b.record.userId);
   }
 
-  findSessions(anonymousUserId: string): AnonymousSessionRecord[] {
+  /** Moves every expired record to the graveyard (the reaper's view; the store's sweep does it in chunks). */
+  private buryExpired(now: number): void {
+    for (const [id, entry] of this.maps.entries) if (entry.record.expiresAt <= now) this.bury(id, entry.record, now);
+  }
+
+  async findSessions(anonymousUserId: string): Promise<AnonymousSessionRecord[]> {
+    return this.sessionRecords(anonymousUserId);
+  }
+
+  private sessionRecords(anonymousUserId: string): AnonymousSessionRecord[] {
     const out: AnonymousSessionRecord[] = [];
     for (const id of this.sessionsOf(anonymousUserId)) {
       const record = this.maps.entries.get(id)?.record ?? this.graveyard.get(id)?.record;
@@ -119,7 +129,7 @@ export class MemoryLedger {
     return out;
   }
 
-  eraseGuest(anonymousUserId: string): ErasedGuest {
+  async eraseGuest(anonymousUserId: string): Promise<ErasedGuest> {
     const erased: ErasedGuest = { anonymousUserId, sessionIds: [], tickets: 0, idempotencyKeys: 0, transferLink: undefined };
     for (const id of this.sessionsOf(anonymousUserId)) {
       for (const t of this.ticketsOf.get(id) ?? []) if (this.maps.tickets.delete(t)) erased.tickets++;
@@ -137,7 +147,7 @@ export class MemoryLedger {
     return erased;
   }
 
-  eraseTransferLinksOf(userId: string): string[] {
+  async eraseTransferLinksOf(userId: string): Promise<string[]> {
     const erased: string[] = [];
     for (const anonymousUserId of this.linksOf.get(userId) ?? []) {
       const entry = this.maps.links.get(anonymousUserId);
@@ -150,26 +160,26 @@ export class MemoryLedger {
   }
 
   /** Pages over anonymous users in insertion order; the cursor is the number of users already returned. */
-  listGuests(cursor: string | undefined, limit: number): GuestPage {
+  async listGuests(cursor: string | undefined, limit: number): Promise<GuestPage> {
     const start = cursor === undefined ? 0 : Number(cursor);
     const guests: GuestSessions[] = [];
     let i = 0;
     for (const userId of this.byUser.keys()) {
       if (i++ < start) continue;
-      guests.push({ anonymousUserId: userId, sessions: this.findSessions(userId) });
+      guests.push({ anonymousUserId: userId, sessions: this.sessionRecords(userId) });
       if (guests.length === limit) break;
     }
     const next = start + guests.length;
     return { guests, cursor: next < this.byUser.size ? String(next) : undefined };
   }
 
-  countGuests(): GuestCount {
+  async countGuests(): Promise<GuestCount> {
     let sessions = 0;
     for (const s of this.byUser.values()) sessions += typeof s === 'string' ? 1 : s.size;
     return { guests: this.byUser.size, sessions };
   }
 
-  countSessions(now: number): SessionCount {
+  async countSessions(now: number): Promise<SessionCount> {
     const count: SessionCount = { sessions: 0, active: 0, revoked: 0, transferred: 0, expired: 0 };
     const tally = (r: AnonymousSessionRecord) => {
       count.sessions++;
@@ -181,7 +191,7 @@ export class MemoryLedger {
     return count;
   }
 
-  scrub(sessionId: string): AnonymousSessionRecord | undefined {
+  async scrub(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
     const entry = this.maps.entries.get(sessionId) ?? this.graveyard.get(sessionId);
     if (!entry) return undefined;
     if (entry.record.state !== 'active') {
@@ -191,7 +201,8 @@ export class MemoryLedger {
     return { ...entry.record };
   }
 
-  claimExpired(now: number, limit: number, leaseMs: number): ExpiredClaim | undefined {
+  async claimExpired(_bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined> {
+    this.buryExpired(now);
     const expired: ExpiredCandidate[] = [];
     const held: Buried[] = [];
     for (const b of this.graveyard.values()) {
@@ -209,7 +220,8 @@ export class MemoryLedger {
     return claim;
   }
 
-  renewExpiredClaim(claim: ExpiredClaim, leaseMs: number, now: number): boolean {
+  async renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
+    const now = this.options.clock();
     let held = false;
     for (const { record } of claim.expired) {
       const b = this.graveyard.get(record.sessionId);
@@ -221,7 +233,7 @@ export class MemoryLedger {
     return held;
   }
 
-  completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome): boolean {
+  async completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome): Promise<boolean> {
     let held = false;
     for (const id of outcome.delivered) {
       const b = this.graveyard.get(id);
@@ -238,7 +250,8 @@ export class MemoryLedger {
     return held || (outcome.delivered.length === 0 && outcome.failed.length === 0);
   }
 
-  countExpired(now: number): number {
+  async countExpired(now: number): Promise<number> {
+    this.buryExpired(now);
     let n = 0;
     for (const b of this.graveyard.values()) if (b.dueAt <= now && b.leaseUntil <= now) n++;
     return n;

@@ -1,8 +1,8 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
-import type { ErasedGuest, ExpiredClaim, ExpiredOutcome, GuestCount, GuestLifecycleStore, GuestPage, SessionCount } from './lifecycle';
+import type { GuestLifecycleStore } from './lifecycle';
 import { integerInRange, positiveInteger } from '../config/validate';
-import { MemoryLedger } from './memory-lifecycle';
+import { MemoryGuests } from './memory-lifecycle';
 
 export interface MemoryStoreOptions {
   /** Most records held; past it the least recently seen record is evicted. Default 100000. */
@@ -38,7 +38,7 @@ const EVICTION_SCAN = 256;
  * Records are kept in least-recently-seen order, so eviction at `maxSessions` drops the guest closest
  * to idle expiry in O(1); a background sweep removes expired records in chunks without blocking the event loop.
  */
-export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
+export class MemoryStore implements AnonymousStore {
   private readonly entries = new Map<string, Entry>();
   private readonly tickets = new Map<string, { sessionId: string; expiresAt: number }>();
   private readonly links = new Map<string, { link: TransferLink; expiresAt: number }>();
@@ -47,15 +47,18 @@ export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
   private sweeping = false;
-  private readonly ledger: MemoryLedger;
-  readonly expiryBuckets: readonly string[] = ['memory'];
+  private readonly ledger: MemoryGuests;
+  /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the index and graveyard, in memory-lifecycle.ts. */
+  readonly guests: GuestLifecycleStore;
+  private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSessions = positiveInteger(options.maxSessions ?? 100_000, 'MemoryStore.maxSessions');
     const sweepSeconds = positiveInteger(options.sweepInterval ?? 60, 'MemoryStore.sweepInterval');
     this.clock = options.clock ?? Date.now;
     const grace = integerInRange(options.grace ?? 86_400, 'MemoryStore.grace', 0, 30 * 86_400);
-    this.ledger = new MemoryLedger({ entries: this.entries, tickets: this.tickets, links: this.links }, grace * 1000, this.maxSessions);
+    const maps = { entries: this.entries, tickets: this.tickets, links: this.links };
+    this.guests = this.ledger = new MemoryGuests(maps, { graceMs: grace * 1000, capacity: this.maxSessions, clock: this.clock, closed: () => this.closed });
     this.timer = setInterval(() => this.sweep(), sweepSeconds * 1000);
     this.timer.unref();
   }
@@ -68,11 +71,8 @@ export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
   /** Stops the background sweep (the timer never holds the process open, but tests like a clean stop). */
   close(): void {
     clearInterval(this.timer);
-    this.closed = true;
+    this.closed = true; // the in-app reaper stops too
   }
-
-  /** Set by `close()`: the in-app reaper stops too. */
-  closed = false;
 
   async create(record: ActiveRecord): Promise<boolean> {
     if (this.live(record.sessionId)) return false;
@@ -218,59 +218,6 @@ export class MemoryStore implements AnonymousStore, GuestLifecycleStore {
     const entry = this.links.get(anonymousUserId);
     if (!entry || entry.expiresAt <= this.clock()) return undefined;
     return { ...entry.link };
-  }
-
-  // Lifecycle and data rights (GuestLifecycleStore): the index and graveyard live in MemoryLedger.
-
-  async findSessions(anonymousUserId: string): Promise<AnonymousSessionRecord[]> {
-    return this.ledger.findSessions(anonymousUserId);
-  }
-
-  async eraseGuest(anonymousUserId: string): Promise<ErasedGuest> {
-    return this.ledger.eraseGuest(anonymousUserId);
-  }
-
-  async eraseTransferLinksOf(userId: string): Promise<string[]> {
-    return this.ledger.eraseTransferLinksOf(userId);
-  }
-
-  async listGuests(cursor: string | undefined, limit: number): Promise<GuestPage> {
-    return this.ledger.listGuests(cursor, limit);
-  }
-
-  async countGuests(): Promise<GuestCount> {
-    return this.ledger.countGuests();
-  }
-
-  async countSessions(now: number): Promise<SessionCount> {
-    return this.ledger.countSessions(now);
-  }
-
-  async scrub(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
-    return this.ledger.scrub(sessionId);
-  }
-
-  async claimExpired(_bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined> {
-    this.buryExpired(now);
-    return this.ledger.claimExpired(now, limit, leaseMs);
-  }
-
-  async renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
-    return this.ledger.renewExpiredClaim(claim, leaseMs, this.clock());
-  }
-
-  async completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome): Promise<boolean> {
-    return this.ledger.completeExpired(claim, outcome);
-  }
-
-  async countExpired(now: number): Promise<number> {
-    this.buryExpired(now);
-    return this.ledger.countExpired(now);
-  }
-
-  /** Moves every expired record to the graveyard (the reaper's view; the background sweep does it in chunks). */
-  private buryExpired(now: number): void {
-    for (const [id, entry] of this.entries) if (entry.record.expiresAt <= now) this.ledger.bury(id, entry.record, now);
   }
 
   /** The entry if it exists and has not expired; an expired one goes to the graveyard on sight (for the reaper). */

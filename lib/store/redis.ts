@@ -1,11 +1,11 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
-import type { ErasedGuest, ExpiredClaim, ExpiredOutcome, GuestCount, GuestLifecycleStore, GuestPage, SessionCount } from './lifecycle';
+import type { GuestLifecycleStore } from './lifecycle';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
 import { boolean, integerInRange, nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
 import { NOTE_MEMBER, NOTE_VALUE } from './redis-lifecycle-scripts';
-import { RedisGuestIndex } from './redis-lifecycle';
+import { RedisGuests } from './redis-guests';
 import { isClusterClient } from './redis-scan';
 
 /**
@@ -50,16 +50,16 @@ export interface RedisStoreOptions {
  * await client.connect();
  * const anon = anonymousSessions({ issuer, audience, store: new RedisStore({ client }) });
  */
-export class RedisStore implements AnonymousStore, GuestLifecycleStore {
+export class RedisStore implements AnonymousStore {
   private readonly client: RedisScriptClient;
   private readonly prefix: string;
   private readonly timeout: number;
   /** Seconds clients are told to wait during an outage. */
   readonly retryAfter: number;
   private readonly graceMs: number;
-  private readonly index: RedisGuestIndex;
-  /** The expiry index's buckets, each on its own cluster slot. */
-  readonly expiryBuckets: readonly string[];
+  private readonly index: RedisGuests;
+  /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the indexes, in redis-guests.ts. */
+  readonly guests: GuestLifecycleStore;
 
   constructor(options: RedisStoreOptions) {
     const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'grace', 'cluster']);
@@ -73,16 +73,17 @@ export class RedisStore implements AnonymousStore, GuestLifecycleStore {
     this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
     this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
     const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
-    this.index = new RedisGuestIndex({
+    this.guests = this.index = new RedisGuests({
       prefix: this.prefix,
       cluster,
       graceMs: this.graceMs,
       client,
+      // Closed by the app (`close()`/`destroy()`), not merely disconnected: nothing will reach Redis again.
+      closed: () => (client as { isOpen?: boolean }).isOpen === false,
       run: (script, keys, args) => this.runKeys(script, keys, args),
       key: (sessionId) => this.key(sessionId),
       toRecord,
     });
-    this.expiryBuckets = this.index.buckets;
   }
 
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
@@ -207,57 +208,6 @@ export class RedisStore implements AnonymousStore, GuestLifecycleStore {
 
   private linkKey(anonymousUserId: string): string {
     return `${this.prefix}x:{${Buffer.from(anonymousUserId).toString('base64url')}}`;
-  }
-
-  // Lifecycle and data rights (GuestLifecycleStore): the indexes live in redis-lifecycle.ts.
-
-  findSessions(anonymousUserId: string): Promise<AnonymousSessionRecord[]> {
-    return this.index.findSessions(anonymousUserId);
-  }
-
-  eraseGuest(anonymousUserId: string): Promise<ErasedGuest> {
-    return this.index.eraseGuest(anonymousUserId);
-  }
-
-  eraseTransferLinksOf(userId: string): Promise<string[]> {
-    return this.index.eraseTransferLinksOf(userId);
-  }
-
-  listGuests(cursor: string | undefined, limit: number): Promise<GuestPage> {
-    return this.index.listGuests(cursor, limit);
-  }
-
-  countGuests(): Promise<GuestCount> {
-    return this.index.countGuests();
-  }
-
-  countSessions(now: number): Promise<SessionCount> {
-    return this.index.countSessions(now);
-  }
-
-  scrub(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
-    return this.index.scrub(sessionId);
-  }
-
-  claimExpired(bucket: string, now: number, limit: number, leaseMs: number): Promise<ExpiredClaim | undefined> {
-    return this.index.claimExpired(bucket, now, limit, leaseMs);
-  }
-
-  renewExpiredClaim(claim: ExpiredClaim, leaseMs: number): Promise<boolean> {
-    return this.index.renewExpiredClaim(claim, leaseMs);
-  }
-
-  completeExpired(claim: ExpiredClaim, outcome: ExpiredOutcome, now: number): Promise<boolean> {
-    return this.index.completeExpired(claim, outcome, now);
-  }
-
-  countExpired(now: number): Promise<number> {
-    return this.index.countExpired(now);
-  }
-
-  /** The client was closed by the app (`close()`/`destroy()`), not merely disconnected: nothing will reach Redis again. */
-  get closed(): boolean {
-    return (this.client as { isOpen?: boolean }).isOpen === false;
   }
 
   /**

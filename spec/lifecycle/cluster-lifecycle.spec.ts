@@ -39,7 +39,7 @@ describe('the indexes on Redis Cluster', () => {
       client.masters.map(async (m) => (await (await client.nodeClient(m)).scan('0', { MATCH: `${prefix}b:*`, COUNT: 10_000 })).keys.length),
     );
     expect(perMaster.filter((n) => n > 0)).toHaveLength(3);
-    expect(await store.countGuests()).toEqual({ guests: 200, sessions: 200 });
+    expect(await store.guests.countGuests()).toEqual({ guests: 200, sessions: 200 });
   });
 });
 

@@ -23,7 +23,7 @@ describe('RedisStore indexes: keys and what they hold', () => {
     expect(await client().hLen(`${bucket}u`)).toBe(1);
     expect(await client().strLen(`${bucket}q:${slotOf(r.expiresAt)}`)).toBe(6);
     expect(await client().hGet(`${bucket}m`, 'n')).toBe('1');
-    expect(await store.findSessions('anon|layout')).toEqual([r]);
+    expect(await store.guests.findSessions('anon|layout')).toEqual([r]);
   });
 
   it('an expired record waiting for the reaper is not brought back by activity', async () => {
@@ -42,9 +42,9 @@ describe('RedisStore indexes: keys and what they hold', () => {
     const key = store.key(r.sessionId);
     await client().hSet(key, { u: r.userId, c: r.createdAt, s: r.lastSeenAt, e: r.expiresAt, a: r.absoluteExpiresAt, m: r.metadata, st: 'active', v: '0' });
     await client().pExpireAt(key, r.expiresAt);
-    expect(await store.findSessions('anon|old')).toEqual([]);
+    expect(await store.guests.findSessions('anon|old')).toEqual([]);
     expect(await store.reindex()).toEqual({ scanned: 1, indexed: 1 });
-    expect(await store.findSessions('anon|old')).toEqual([r]);
+    expect(await store.guests.findSessions('anon|old')).toEqual([r]);
     expect(await client().pExpireTime(key)).toBe(r.expiresAt + 600_000);
     expect(await store.reindex()).toEqual({ scanned: 1, indexed: 0 });
   });
@@ -58,9 +58,9 @@ describe('RedisStore indexes: keys and what they hold', () => {
     await store.putTicket('ticket-1', r.sessionId, Date.now() + 30_000);
     const notes = [`${store.key(r.sessionId)}:i`, `${store.key(r.sessionId)}:t`, `${prefix}i:{idem-key}`, `${prefix}t:{ticket-1}`];
     expect(await client().exists(notes)).toBe(4);
-    expect(await store.eraseGuest('anon|noted')).toMatchObject({ sessionIds: [r.sessionId], tickets: 1, idempotencyKeys: 1 });
+    expect(await store.guests.eraseGuest('anon|noted')).toMatchObject({ sessionIds: [r.sessionId], tickets: 1, idempotencyKeys: 1 });
     expect(await client().exists([store.key(r.sessionId), ...notes])).toBe(0);
-    expect(await store.countGuests()).toEqual({ guests: 0, sessions: 0 });
+    expect(await store.guests.countGuests()).toEqual({ guests: 0, sessions: 0 });
   });
 });
 
