@@ -7,6 +7,8 @@ import { split } from './redis-buckets';
 
 /** Slots a claim may walk past when the reaper has been away (a day of 10-minute slots). */
 const WALK_LIMIT = 144;
+/** Claims in a row that may each walk WALK_LIMIT empty slots (a reaper away for up to 30 days catches up at once). */
+const CATCH_UP_STEPS = 30;
 /** Due entries a dry run reads per script. */
 const PEEK = 500;
 
@@ -48,7 +50,8 @@ export class RedisExpiry {
     const k = this.keys(bucket);
     const token = randomUUID();
     const args = [token, String(leaseMs), String(Math.floor(now / EXPIRY_SLOT_MS)), String(limit), k.q, String(WALK_LIMIT)];
-    const reply = (await this.host.run(s.CLAIM, [k.l, k.w, k.m, k.u], args)) as unknown[];
+    let reply = (await this.host.run(s.CLAIM, [k.l, k.w, k.m, k.u], args)) as unknown[];
+    for (let step = 0; Number(reply[0]) === 3 && step < CATCH_UP_STEPS; step++) reply = (await this.host.run(s.CLAIM, [k.l, k.w, k.m, k.u], args)) as unknown[];
     if (Number(reply[0]) !== 2) return undefined;
     const entries = (JSON.parse(String(reply[1])) as unknown[]).map(split);
     const stored = await this.read([...new Set(entries.flat())]);

@@ -56,8 +56,8 @@ return created`);
 /**
  * KEYS: l w m u. ARGV: token leaseMs nowSlot limit qPrefix walkLimit. Takes the bucket's lease and up to `limit`
  * due entries (or the batch a lapsed lease left behind), and answers {2, JSON [sids, sids, …]}: the session ids filed
- * under each entry, in order; {0} when the bucket is leased by someone else, {1} when nothing is due. Walks at most
- * walkLimit slots per call.
+ * under each entry, in order; {0} when the bucket is leased by someone else, {1} when nothing is due, {3} when it
+ * walked walkLimit empty slots and more are due (call again: a reaper back after a long absence catches up in steps).
  */
 export const CLAIM = script(`
 local w = redis.call('GET', KEYS[2])
@@ -87,7 +87,7 @@ if not w then
     end
   end
   redis.call('HSET', KEYS[3], 'c', c, 'o', o)
-  if got == 0 then return {1} end
+  if got == 0 then return {c < now_slot and 3 or 1} end
   w = table.concat(parts)
   redis.call('SET', KEYS[2], w)
 end

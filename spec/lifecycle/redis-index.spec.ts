@@ -64,6 +64,25 @@ describe('RedisStore indexes: keys and what they hold', () => {
   });
 });
 
+describe('the reaper on Redis after a long absence', () => {
+  it('catches up over days of empty expiry slots in one pass', async () => {
+    const store = new RedisStore({ client: client(), prefix: uniquePrefix('absence'), grace: 5 * 86_400 });
+    let now = Date.now() - 4 * 86_400_000;
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store, clock: () => now, rateLimit: false, lifecycle: { reaper: false }, lifetimes: { idle: 3600, absolute: 86_400 } });
+    const delivered: string[] = [];
+    anon.on('expired', (e) => void delivered.push(e.sessionId));
+    const first = await anon.createSession();
+    now += 2 * 3_600_000;
+    await anon.admin.reap(); // the last pass for days
+    now += 3 * 86_400_000;
+    const second = await anon.createSession({ userId: first.userId }); // same bucket, filed 432 (empty) slots further on
+    now += 2 * 3_600_000;
+    expect(await anon.admin.reap()).toMatchObject({ expired: 1, delivered: 1 });
+    expect(delivered).toEqual([first.sessionId, second.sessionId]);
+    anon.close();
+  });
+});
+
 describe('the in-app reaper on Redis', () => {
   it('stops by itself, without a word, once the app closed its Redis client', async () => {
     const own = await connectRedis();
