@@ -15,6 +15,7 @@ import { load, type LoadSpec, type LoadResult } from './lib/load';
 import { connect, redisBytesPerSession } from './lib/memory';
 import { scale } from './lib/scale';
 import { Progress, clock } from './lib/progress';
+import { reapBench, reapClusterBench, type ReapResult } from './lib/reap';
 import { startRedisServer, type RedisServer } from '../spec/support/redis-server';
 
 const ARGS = process.argv.slice(2);
@@ -110,7 +111,7 @@ async function measure(server: BenchServer, spec: LoadSpec, redis?: Awaited<Retu
 }
 
 /** Commands run inside our Lua scripts (the RedisStore sends only EVAL/EVALSHA itself). */
-const SCRIPT_INNER = new Set(['hgetall', 'hget', 'hmget', 'hset', 'hdel', 'pexpireat', 'exists']);
+const SCRIPT_INNER = new Set(['hgetall', 'hget', 'hmget', 'hset', 'hdel', 'pexpireat', 'exists', 'hincrby', 'append']);
 
 /** Round trips the apps made: every top-level command, not counting commands run inside scripts nor our INFO. */
 function roundTrips(commandstats: string): number {
@@ -196,7 +197,9 @@ function planned(peerAvailable: boolean) {
   const servers = kinds.length * 2 + (wanted('4') ? 4 : 0) + (wanted('5') ? 2 : peer ? 1 : 0) + (peer ? 5 : 0);
   const memory = wanted('memory');
   const runScale = wanted('7') && (!QUICK || ARGS.includes('--scale'));
-  return { kinds, peer, pairs, servers, memory, runScale };
+  const reap = wanted('reap');
+  const reapCluster = wanted('reap-cluster');
+  return { kinds, peer, pairs, servers, memory, runScale, reap, reapCluster };
 }
 
 async function main(): Promise<void> {
@@ -205,13 +208,16 @@ async function main(): Promise<void> {
   const memorySeconds = QUICK ? 3 : 10;
   const scaleSeconds = QUICK ? 10 : 30;
   const peerInstallSeconds = 90;
+  const reapSeconds = QUICK ? 5 : 20;
   progress.plan(REPEAT * (plan.pairs * PAIR_SECONDS + plan.servers * (SERVER_START_SECONDS + FIRST_WARMUP - WARMUP)));
   if (plan.memory) progress.plan(memorySeconds);
   if (plan.runScale) progress.plan(scaleSeconds);
+  if (plan.reap) progress.plan(reapSeconds);
+  if (plan.reapCluster) progress.plan(reapSeconds * 2);
   if (installPeerFirst) progress.plan(peerInstallSeconds);
   progress.note(
     `${QUICK ? 'quick' : 'full'} run: ${plan.pairs} comparison(s) × ${REPEAT} run(s), each ${ROUNDS} round(s) of ${SECONDS} s per side` +
-      `${WARMUP ? ` after a ${WARMUP} s warm-up` : ''}${plan.memory ? ', memory' : ''}${plan.runScale ? ', scale' : ''}` +
+      `${WARMUP ? ` after a ${WARMUP} s warm-up` : ''}${plan.memory ? ', memory' : ''}${plan.reap ? ', reap' : ''}${plan.reapCluster ? ', reap-cluster' : ''}${plan.runScale ? ', scale' : ''}` +
       `${PROFILE ? `; CPU profiles in ${PROFILE_DIR}` : ''}`,
   );
 
@@ -226,6 +232,8 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const memory: Record<string, number> = {};
   let scaleResult: Awaited<ReturnType<typeof scale>> | undefined;
+  let reapResult: ReapResult | undefined;
+  let reapCluster: ReapResult | undefined;
 
   try {
     for (let run = 1; run <= REPEAT; run++) runs.push(await runCases(run, env, redisServer, redis, notes));
@@ -238,6 +246,18 @@ async function main(): Promise<void> {
       memory.redisBytesPer1KiBSession = await redisBytesPerSession(redisServer.url, count, '1KiB');
       const heap = execFileSync(process.execPath, ['--expose-gc', '--import=tsx', join(__dirname, 'lib', 'heap-probe.ts')], { encoding: 'utf8', env: { ...process.env, COUNT: String(count) } });
       memory.memoryStoreHeapBytesPerSession = Number(heap.trim().split('\n').pop());
+    }
+
+    // Lifecycle: the reaper handing out expired guests (an in-process listener counts them) while another client PINGs.
+    if (plan.reap) {
+      const guests = QUICK ? 10_000 : 100_000;
+      progress.step(`reap: ${guests.toLocaleString('en')} expired guests through the reaper on one Redis, PING latency alongside`, reapSeconds);
+      reapResult = await reapBench(redisServer.url, guests);
+    }
+    if (plan.reapCluster) {
+      const guests = QUICK ? 10_000 : 50_000;
+      progress.step(`reap-cluster: ${guests.toLocaleString('en')} expired guests on a local 3-master Redis Cluster`, reapSeconds * 2);
+      reapCluster = await reapClusterBench(guests);
     }
 
     // 7: scale.
@@ -254,7 +274,7 @@ async function main(): Promise<void> {
   }
 
   progress.note('done');
-  report(runs, memory, scaleResult, notes);
+  report(runs, memory, scaleResult, notes, reapResult, reapCluster);
 }
 
 /** One run of every selected case, on fresh server processes. */
@@ -408,7 +428,7 @@ function summarize(runs: Row[][]): Summary[] {
   });
 }
 
-function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awaited<ReturnType<typeof scale>> | undefined, notes: string[]): void {
+function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awaited<ReturnType<typeof scale>> | undefined, notes: string[], reapResult?: ReapResult, reapCluster?: ReapResult): void {
   const f = (n: number, d = 0) => n.toFixed(d);
   const summaries = summarize(runs);
   const mode = QUICK ? 'quick' : 'full';
@@ -434,6 +454,15 @@ function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awai
   }
   console.log('\nmemory');
   for (const [k, v] of Object.entries(memory)) console.log(`  ${k}: ${f(v)} bytes`);
+  if (memory.redisBytesPerEmptySession !== undefined) {
+    console.log(`  (Redis, index included: target < 450 bytes per empty guest: ${memory.redisBytesPerEmptySession < 450 ? 'PASS' : 'MISS'})`);
+  }
+  for (const [label, r] of [['one Redis', reapResult], ['local 3-master Redis Cluster', reapCluster]] as const) {
+    if (!r) continue;
+    console.log(`\nreap, ${label} (${r.guests} expired guests, default reaper, one process): ${f(r.perSecond)} guests/s (${r === reapResult ? `target ≥ 50000: ${r.perSecond >= 50_000 ? 'PASS' : 'MISS'}` : "informational: three masters and the reaper share this machine's cores"}); ` +
+      `another client's PING p50/p99/max ${r.probe.p50.toFixed(2)}/${r.probe.p99.toFixed(2)}/${r.probe.max.toFixed(1)} ms over ${r.probe.samples} samples (target p99 < 10 ms: ${r.probe.p99 < 10 ? 'PASS' : 'MISS'}); ` +
+      `reaper scripts p99/p99.9 ${f(r.scriptP99Usec ?? 0)}/${f(r.scriptMaxUsec ?? 0)} µs; Redis busy ${f(r.redisBusy * 100)}% of the time; reaper process ${f(r.reaperCpuPerGuest, 1)} µs CPU per guest`);
+  }
   if (scaleResult) {
     console.log(`\n7 scale (${scaleResult.sessions} sessions in Redis): create p99 ${f(scaleResult.small.create)} → ${f(scaleResult.large.create)} µs (${f(scaleResult.large.create / scaleResult.small.create, 2)}×, target ≤ 1.5×); lookup p99 ${f(scaleResult.small.lookup)} → ${f(scaleResult.large.lookup)} µs (${f(scaleResult.large.lookup / scaleResult.small.lookup, 2)}×); ${f(scaleResult.bytesPerSession)} bytes/empty session (target ≤ 400)`);
   }
@@ -441,7 +470,7 @@ function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awai
   if (PROFILE) console.log(`\nCPU profiles: ${PROFILE_DIR} (one directory per server and run; summarize with \`node bench/lib/profile-summary.mjs <file.cpuprofile>\`)`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const out = { mode, date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, repeat: REPEAT, rows: REPEAT === 1 ? runs[0] : summaries, runs: REPEAT > 1 ? runs : undefined, memory, scale: scaleResult, notes };
+  const out = { mode, date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, repeat: REPEAT, rows: REPEAT === 1 ? runs[0] : summaries, runs: REPEAT > 1 ? runs : undefined, memory, scale: scaleResult, reap: reapResult, reapCluster, notes };
   const name = QUICK ? 'quick' : ONLY ? 'partial' : 'latest';
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwritten: bench/results/${name}.json`);

@@ -40,6 +40,16 @@ import { resolveCors, type CorsOptions } from './router/cors';
 import { holdInternals, internalsOf, type Internals } from './internals';
 import { resolveMetrics } from './metrics/options';
 import { measureStore } from './metrics/store';
+import type { LifecycleOptions } from './lifecycle/options';
+import type { LifecycleEventName, LifecycleListener } from './lifecycle/events';
+import type { AnonymousAdmin } from './admin/admin';
+import { resolveLifecycleOptions } from './lifecycle/options';
+import { LIFECYCLE_EVENTS, LifecycleEmitter } from './lifecycle/events';
+import { withLifecycle } from './lifecycle/evented-store';
+import { Reaper } from './lifecycle/reaper';
+import { AdminService } from './admin/admin';
+import { guestsOf } from './store/lifecycle';
+import { DEFAULT_REAPER } from './lifecycle/options';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
 export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenOptions, SessionOptions {
@@ -62,9 +72,11 @@ export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenO
    * `false` turns them off.
    */
   metrics?: MetricsOptions | false;
+  /** Lifecycle events and the reaper that delivers `expired`. */
+  lifecycle?: LifecycleOptions;
 }
 
-const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'cors', 'metrics'];
+const OPTION_NAMES = [...TOKEN_OPTION_NAMES, ...SESSION_OPTION_NAMES, 'store', 'rateLimit', 'clock', 'logger', 'onTransfer', 'transfer', 'cors', 'metrics', 'lifecycle'];
 
 /**
  * The library's entry point: validates options once and hands out the middleware, router, strategy and
@@ -182,9 +194,38 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
    * Audit and analytics: `transfer` (merged), `transfer:conflict` (also `already_transferred`), `transfer:failed`,
    * `transfer:busy`, and `transfer:outcome` for every outcome.
    */
-  on(event: TransferEventName, listener: (event: TransferEvent) => void): this {
-    internalsOf(this).transfers.events.on(event, listener);
+  on(event: TransferEventName, listener: (event: TransferEvent) => void): this;
+  /**
+   * Lifecycle: `created` (stored), `revoked`, `transferred`, and `expired` with the final record, delivered at least
+   * once by the reaper (an async listener is awaited before the record is deleted; a throw means it comes again).
+   *
+   * @example
+   * anon.on('expired', async ({ anonymousUserId }) => { await db.uploads.deleteMany({ owner: anonymousUserId }); });
+   */
+  on<E extends LifecycleEventName>(event: E, listener: LifecycleListener<E>): this;
+  on(event: string, listener: (event: never) => unknown): this {
+    const i = internalsOf(this);
+    if ((LIFECYCLE_EVENTS as readonly string[]).includes(event)) {
+      const name = event as LifecycleEventName;
+      if (name === 'expired' && !i.reaper) {
+        warnOnce(i.logger, 'expired-without-reaper', "an 'expired' listener was added, but the store has no `guests` (GuestLifecycleStore): it will never be called");
+      }
+      i.events.on(name, listener as LifecycleListener<typeof name>);
+    } else {
+      i.transfers.events.on(event as TransferEventName, listener as (event: TransferEvent) => void);
+    }
     return this;
+  }
+
+  /** Removes a lifecycle listener added with `on`. */
+  off<E extends LifecycleEventName>(event: E, listener: LifecycleListener<E>): this {
+    internalsOf(this).events.off(event, listener);
+    return this;
+  }
+
+  /** Data rights and operations: find, export, erase, list and count guests; run the reaper by hand. */
+  get admin(): AnonymousAdmin {
+    return internalsOf(this).admin;
   }
 
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
@@ -237,9 +278,10 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
     return internalsOf(this).sessions.revoke(sessionId);
   }
 
-  /** Stops this instance's background work (the embedded store's sweep). A store you passed in is yours to close. */
+  /** Stops this instance's background work (the reaper, the embedded store's sweep). A store you passed in is yours to close. */
   close(): void {
     const i = internalsOf(this);
+    i.reaper?.stop();
     if (i.ownsStore && i.store instanceof MemoryStore) i.store.close();
   }
 }
@@ -287,12 +329,18 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const transferOptions = resolveTransferOptions(options.onTransfer, options.transfer);
   const cors = resolveCors(options.cors);
   const metrics = resolveMetrics(options.metrics, logger);
-  const given = options.store ?? defaultStore(clock, logger);
-  if (given === null || typeof given.get !== 'function' || typeof given.claim !== 'function') {
+  const lifecycleOptions = resolveLifecycleOptions(options.lifecycle);
+  const appStore = options.store ?? defaultStore(clock, logger);
+  if (appStore === null || typeof appStore.get !== 'function' || typeof appStore.claim !== 'function') {
     throw new ConfigurationError('store', 'must implement AnonymousStore (e.g. new RedisStore({ client }))');
   }
+  const events = new LifecycleEmitter(logger);
+  const evented = withLifecycle(appStore, events, logger);
   // Every service gets the store through the timer (store latency and errors), unless metrics are off.
-  const store = metrics.enabled ? measureStore(given, metrics) : given;
+  const store = metrics.enabled ? measureStore(evented, metrics) : evented;
+  const lifecycle = guestsOf(appStore);
+  const reaper = lifecycle && new Reaper(lifecycle, events, lifecycleOptions.reaper || DEFAULT_REAPER, clock, logger, metrics);
+  if (reaper && lifecycleOptions.reaper) reaper.start();
   const retryAfter = store.retryAfter ?? DEFAULT_RETRY_AFTER;
   const ephemeral = [tokenOptions.accessKeys.ephemeral && 'keys.accessToken', tokenOptions.sessionKeys.ephemeral && 'keys.sessionToken'].filter(Boolean);
   if (ephemeral.length) {
@@ -339,6 +387,9 @@ function compose(options: AnonymousSessionsOptions): Internals {
     clock,
     retryAfter,
     cors,
+    events,
+    reaper,
+    admin: new AdminService({ store, lifecycle, reaper, clock }),
   };
 }
 

@@ -3,7 +3,7 @@ import './augment';
 export { anonymousSessions, AnonymousSessions } from './anonymous-sessions';
 export type { AnonymousSessionsOptions } from './anonymous-sessions';
 export type { AnonymousSession } from './session/anonymous-session';
-export type { AnonymousSessionRecord, AnonymousSessionInfo, ActiveRecord, TransferredRecord, RevokedRecord, SessionState } from './session/record';
+export type { AnonymousSessionRecord, AnonymousSessionInfo, GuestSession, ActiveRecord, TransferredRecord, RevokedRecord, SessionState } from './session/record';
 export type { Metadata, JsonValue, MetadataLimits, MetadataPatch, Register, RegisteredMetadata, DeepReadonly } from './session/metadata';
 export type { MetadataChange, CreateInput, UpdateOptions } from './session/session-service';
 export type { SessionOptions } from './session/options';
@@ -58,3 +58,17 @@ export { sameOriginOnly, csrfToken } from './http/csrf';
 export type { SameOriginOptions } from './http/csrf';
 export { isSameOrigin } from './http/same-site';
 export type { CorsOptions } from './router/cors';
+export type { AnonymousAdmin, ListOptions, ReapOptions } from './admin/admin';
+export type { GuestRecord, GuestExport, ExportedSession } from './admin/export';
+export type { GuestLifecycleStore, ErasedGuest, GuestPage, GuestSessions, GuestCount, SessionCount, ExpiredClaim, ExpiredCandidate, ExpiredOutcome } from './store/lifecycle';
+export type { LifecycleOptions, ReaperOptions } from './lifecycle/options';
+export type { ReapReport } from './lifecycle/reaper';
+export type {
+  LifecycleEventName,
+  LifecycleEventMap,
+  LifecycleListener,
+  GuestCreatedEvent,
+  GuestRevokedEvent,
+  GuestTransferredEvent,
+  GuestExpiredEvent,
+} from './lifecycle/events';

@@ -8,6 +8,9 @@ import type { TransferService } from './transfer/transfer-service';
 import type { AccessTokenVerifier } from './strategy/verifier';
 import type { ResolvedCors } from './router/cors';
 import type { Instrumentation } from './metrics/instrumentation';
+import type { LifecycleEmitter } from './lifecycle/events';
+import type { Reaper } from './lifecycle/reaper';
+import type { AdminService } from './admin/admin';
 
 /**
  * The services behind one `anonymousSessions()` instance. Held in a WeakMap keyed by the public facade (as
@@ -29,6 +32,11 @@ export interface Internals {
   clock: () => number;
   retryAfter: number;
   cors: ResolvedCors | undefined;
+  /** Lifecycle listeners (`created`, `revoked`, `transferred`, `expired`). */
+  events: LifecycleEmitter;
+  /** Present when the store implements GuestLifecycleStore; started unless `lifecycle.reaper` is false. */
+  reaper: Reaper | undefined;
+  admin: AdminService;
 }
 
 const held = new WeakMap<object, Internals>();

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { keygen } from './keygen';
 import type { AsymmetricAlgorithm } from '../tokens/keys';
+import { ADMIN_COMMANDS, ADMIN_USAGE, runAdmin, type AdminCommand } from './admin';
 
 const USAGE = `Usage: express-anonymous-session keygen [--alg=ES256|EdDSA|RS256|PS256] [--jwe]
+       express-anonymous-session <inspect|export|erase|erase-links|count|list|reap|reindex> … --redis-url <url>
 
-Prints a fresh key set as JSON: pass it as the \`keys\` option of anonymousSessions().
-To rotate, put the new access key first and keep the old one after it until its tokens expired.`;
+keygen prints a fresh key set as JSON: pass it as the \`keys\` option of anonymousSessions().
+To rotate, put the new access key first and keep the old one after it until its tokens expired.
+
+${ADMIN_USAGE}`;
 
 const ALGORITHMS: AsymmetricAlgorithm[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
 
@@ -41,4 +45,15 @@ function main(argv: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+const [command, ...rest] = process.argv.slice(2);
+if ((ADMIN_COMMANDS as readonly string[]).includes(command)) {
+  runAdmin(command as AdminCommand, rest).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
+} else {
+  process.exitCode = main(process.argv.slice(2));
+}

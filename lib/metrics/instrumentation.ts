@@ -21,9 +21,9 @@ export interface Instrumentation {
   /** A new guest written to the store for the first time (the lifecycle event `created`). */
   guestStored(via: CreatedVia): void;
   guestRevoked(): void;
-  /** Guests the reaper deleted (issue #17: call from the reaper with the count of one sweep). */
+  /** Records the reaper deleted after their `expired` listeners resolved, per completed batch. */
   guestsReaped(count: number): void;
-  /** A guest found expired (issue #17: call where the lifecycle event `expired` is emitted). */
+  /** A record the reaper found expired, counted on its first delivery (retries are not counted again). */
   guestExpired(): void;
   /** A transfer's outcome (`merged`, `conflict`, …, or `error` when it threw). */
   transfer(outcome: string, reason: string): void;

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Metadata } from './metadata';
+import type { Metadata, RegisteredMetadata } from './metadata';
 
 /** `active`, or ended: `transferred` to a real user at login/sign-up, or `revoked` (logout, admin). */
 export type SessionState = 'active' | 'transferred' | 'revoked';
@@ -111,4 +111,21 @@ export function infoOf<M>(record: AnonymousSessionRecord): AnonymousSessionInfo<
     absoluteExpiresAt: record.absoluteExpiresAt,
     metadata: JSON.parse(record.metadata) as M,
   };
+}
+
+/**
+ * A stored session in any state, as `anon.admin.find()` and the `created` / `expired` events hand it out: metadata
+ * parsed, and how it ended when it did.
+ */
+export type GuestSession<M = RegisteredMetadata> =
+  | (AnonymousSessionInfo<M> & { state: 'active' })
+  | (AnonymousSessionInfo<M> & { state: 'transferred'; transferredTo: string; transferredAt: number })
+  | (AnonymousSessionInfo<M> & { state: 'revoked'; revokedAt: number });
+
+/** The public view of a stored record in any state. */
+export function guestSessionOf<M = RegisteredMetadata>(record: AnonymousSessionRecord): GuestSession<M> {
+  const info = infoOf<M>(record);
+  if (record.state === 'transferred') return { ...info, state: 'transferred', transferredTo: record.transferredTo, transferredAt: record.transferredAt };
+  if (record.state === 'revoked') return { ...info, state: 'revoked', revokedAt: record.revokedAt };
+  return { ...info, state: 'active' };
 }

@@ -1,6 +1,9 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
-import { positiveInteger } from '../config/validate';
+import type { GuestLifecycleStore } from './lifecycle';
+import { integerInRange, positiveInteger } from '../config/validate';
+import { MemoryGuests } from './memory-lifecycle';
+import { reservedSession } from './types';
 
 export interface MemoryStoreOptions {
   /** Most records held; past it the least recently seen record is evicted. Default 100000. */
@@ -9,6 +12,11 @@ export interface MemoryStoreOptions {
   sweepInterval?: number;
   /** Clock in epoch ms, for tests. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Seconds an expired record is kept (hidden from `get`) for the reaper to hand it to `expired` listeners; past it,
+   * it is dropped without an event. Default 86400.
+   */
+  grace?: number;
 }
 
 interface Entry {
@@ -42,11 +50,18 @@ export class MemoryStore implements AnonymousStore {
   private readonly clock: () => number;
   private readonly timer: NodeJS.Timeout;
   private sweeping = false;
+  private readonly ledger: MemoryGuests;
+  /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the index and graveyard, in memory-lifecycle.ts. */
+  readonly guests: GuestLifecycleStore;
+  private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxSessions = positiveInteger(options.maxSessions ?? 100_000, 'MemoryStore.maxSessions');
     const sweepSeconds = positiveInteger(options.sweepInterval ?? 60, 'MemoryStore.sweepInterval');
     this.clock = options.clock ?? Date.now;
+    const grace = integerInRange(options.grace ?? 86_400, 'MemoryStore.grace', 0, 30 * 86_400);
+    const maps = { entries: this.entries, tickets: this.tickets, links: this.links };
+    this.guests = this.ledger = new MemoryGuests(maps, { graceMs: grace * 1000, capacity: this.maxSessions, clock: this.clock, closed: () => this.closed });
     this.timer = setInterval(() => this.sweep(), sweepSeconds * 1000);
     this.timer.unref();
   }
@@ -59,16 +74,18 @@ export class MemoryStore implements AnonymousStore {
   /** Stops the background sweep (the timer never holds the process open, but tests like a clean stop). */
   close(): void {
     clearInterval(this.timer);
+    this.closed = true; // the in-app reaper stops too
   }
 
   async create(record: ActiveRecord): Promise<boolean> {
     if (this.live(record.sessionId)) return false;
     if (this.entries.size >= this.maxSessions) this.dropExpired(EVICTION_SCAN);
     while (this.entries.size >= this.maxSessions) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
+      this.ledger.bury(oldest, entry.record, this.clock()); // evicted: the reaper hands it out as expired
     }
     this.entries.set(record.sessionId, { record: { ...record } });
+    this.ledger.indexed(record);
     return true;
   }
 
@@ -149,11 +166,14 @@ export class MemoryStore implements AnonymousStore {
   }
 
   async destroy(sessionId: string): Promise<void> {
+    const entry = this.entries.get(sessionId);
     this.entries.delete(sessionId);
+    if (entry) this.ledger.forget(sessionId, entry.record.userId);
   }
 
   async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
     this.tickets.set(ticketId, { sessionId, expiresAt });
+    this.ledger.noteTicket(sessionId, ticketId);
   }
 
   async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
@@ -171,6 +191,7 @@ export class MemoryStore implements AnonymousStore {
     const existing = await this.getValue(key, now);
     if (existing !== undefined) return existing;
     this.tickets.set(`i:${key}`, { sessionId: value, expiresAt });
+    this.ledger.noteIdempotencyKey(reservedSession(value), key);
     return undefined;
   }
 
@@ -192,6 +213,7 @@ export class MemoryStore implements AnonymousStore {
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     this.links.delete(link.anonymousUserId);
     this.links.set(link.anonymousUserId, { link: { ...link }, expiresAt });
+    this.ledger.noteLink(link);
     while (this.links.size > this.maxSessions) this.links.delete(this.links.keys().next().value as string);
   }
 
@@ -231,11 +253,11 @@ export class MemoryStore implements AnonymousStore {
     if (lease?.token === token) delete lease.token;
   }
 
-  /** The entry if it exists and has not expired; an expired one is dropped on sight. */
+  /** The entry if it exists and has not expired; an expired one goes to the graveyard on sight (for the reaper). */
   private live(sessionId: string, now = this.clock()): Entry | undefined {
     const entry = this.entries.get(sessionId);
     if (entry && entry.record.expiresAt <= now) {
-      this.entries.delete(sessionId);
+      this.ledger.bury(sessionId, entry.record, now);
       return undefined;
     }
     return entry;
@@ -247,7 +269,7 @@ export class MemoryStore implements AnonymousStore {
     let seen = 0;
     for (const [id, entry] of this.entries) {
       if (seen++ >= limit) break;
-      if (entry.record.expiresAt <= now) this.entries.delete(id);
+      if (entry.record.expiresAt <= now) this.ledger.bury(id, entry.record, now);
     }
   }
 
@@ -264,6 +286,7 @@ export class MemoryStore implements AnonymousStore {
         for (const [id, l] of this.links) if (l.expiresAt <= now) this.links.delete(id);
         for (const [key, c] of this.counters) if (c.resetAt <= now) this.counters.delete(key);
         for (const [id, l] of this.leases) if (l.until <= now && l.fence < now) this.leases.delete(id);
+        this.ledger.sweep(now);
       }
       if (start + SWEEP_CHUNK < keys.length) setImmediate(step, start + SWEEP_CHUNK);
       else this.sweeping = false;

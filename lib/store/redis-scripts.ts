@@ -15,20 +15,25 @@ function script(source: string): Script {
   return { source, sha1: createHash('sha1').update(source).digest('hex') };
 }
 
-/** ARGV: u c s e a m ; writes the hash and its expiry unless the key exists. */
+/**
+ * ARGV: u c s e a m [keepUntil]; writes the hash unless the key exists. The key expires at keepUntil (expiresAt plus
+ * the store's grace, so the reaper can hand the final record to the app), else at expiresAt. CREATE_INDEXED
+ * (redis-lifecycle-scripts.ts) runs this source and appends its own arguments after these.
+ */
 export const CREATE = script(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'u', ARGV[1], 'c', ARGV[2], 's', ARGV[3], 'e', ARGV[4], 'a', ARGV[5], 'm', ARGV[6], 'st', 'active', 'v', '0')
-redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], ARGV[7] or ARGV[4])
 return 1`);
 
 export const GET = script(`return redis.call('HGETALL', KEYS[1])`);
 
-/** ARGV: lastSeenAt expiresAt */
+/** ARGV: lastSeenAt expiresAt [keepUntil]. An expired record waiting for the reaper is not brought back. */
 export const TOUCH = script(`
-if redis.call('HGET', KEYS[1], 'st') ~= 'active' then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'st', 'e')
+if f[1] ~= 'active' or tonumber(f[2]) <= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 's', ARGV[1], 'e', ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3] or ARGV[2])
 return 1`);
 
 /**

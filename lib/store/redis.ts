@@ -1,9 +1,14 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, ReplicationAck, TransferLink } from './types';
+import type { GuestLifecycleStore } from './lifecycle';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
-import { nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
+import { boolean, integerInRange, nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
 import * as scripts from './redis-scripts';
 import { isServerError, resolveWait, sendWait, type WaitForReplicas } from './redis-replies';
+import { NOTE_MEMBER, NOTE_VALUE } from './redis-lifecycle-scripts';
+import { RedisGuests } from './redis-guests';
+import { isClusterClient } from './redis-scan';
+import { reservedSession } from './types';
 
 export type { WaitForReplicas } from './redis-replies';
 
@@ -38,6 +43,16 @@ export interface RedisStoreOptions {
    * dies right after acknowledging can lose the completion (docs/scaling.md, "Failover").
    */
   waitForReplicas?: WaitForReplicas;
+  /**
+   * Seconds a record outlives its expiry in Redis, so the reaper can hand the final record to `expired` listeners
+   * (the reaper deletes it as soon as they resolve; this is the backstop when no reaper runs). Default 86400.
+   */
+  grace?: number;
+  /**
+   * Keep every script to one cluster slot. Default: true for a `createCluster()` client. Set it for a proxy that
+   * shards a single endpoint and refuses cross-slot scripts.
+   */
+  cluster?: boolean;
 }
 
 /**
@@ -57,9 +72,13 @@ export class RedisStore implements AnonymousStore {
   private readonly replication: Required<WaitForReplicas> | undefined;
   /** Seconds clients are told to wait during an outage. */
   readonly retryAfter: number;
+  private readonly graceMs: number;
+  private readonly index: RedisGuests;
+  /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the indexes, in redis-guests.ts. */
+  readonly guests: GuestLifecycleStore;
 
   constructor(options: RedisStoreOptions) {
-    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas']);
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster']);
     const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
@@ -69,6 +88,19 @@ export class RedisStore implements AnonymousStore {
     this.timeout = positiveInteger(o.timeout ?? 1000, 'RedisStore.timeout');
     this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
     this.replication = o.waitForReplicas === undefined ? undefined : resolveWait(o.waitForReplicas, client, this.timeout);
+    this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
+    const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
+    this.guests = this.index = new RedisGuests({
+      prefix: this.prefix,
+      cluster,
+      graceMs: this.graceMs,
+      client,
+      // Closed by the app (`close()`/`destroy()`), not merely disconnected: nothing will reach Redis again.
+      closed: () => (client as { isOpen?: boolean }).isOpen === false,
+      run: (script, keys, args) => this.runKeys(script, keys, args),
+      key: (sessionId) => this.key(sessionId),
+      toRecord,
+    });
   }
 
   /** The Redis key of a session; the `{…}` hash tag keeps all of a session's keys on one cluster slot. */
@@ -77,17 +109,19 @@ export class RedisStore implements AnonymousStore {
   }
 
   async create(r: ActiveRecord): Promise<boolean> {
-    const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata].map(String);
-    return (await this.run(scripts.CREATE, r.sessionId, args)) === 1;
+    const args = [r.userId, r.createdAt, r.lastSeenAt, r.expiresAt, r.absoluteExpiresAt, r.metadata, r.expiresAt + this.graceMs].map(String);
+    return this.index.create(r, args); // the record and its index entries (one script on standalone Redis)
   }
 
   async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
     const reply = (await this.run(scripts.GET, sessionId, [])) as string[];
-    return reply.length === 0 ? undefined : toRecord(sessionId, reply);
+    const record = reply.length === 0 ? undefined : toRecord(sessionId, reply);
+    // Past its expiry a record waits (for up to `grace`) for the reaper: unknown to every reader, as in the MemoryStore.
+    return record && record.expiresAt > Date.now() ? record : undefined;
   }
 
   async touch(sessionId: string, lastSeenAt: number, expiresAt: number): Promise<boolean> {
-    return (await this.run(scripts.TOUCH, sessionId, [String(lastSeenAt), String(expiresAt)])) === 1;
+    return (await this.run(scripts.TOUCH, sessionId, [String(lastSeenAt), String(expiresAt), String(expiresAt + this.graceMs)])) === 1;
   }
 
   async compareAndSetMetadata(
@@ -161,6 +195,7 @@ export class RedisStore implements AnonymousStore {
 
   async putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void> {
     await this.runOn(scripts.PUT_TICKET, `${this.prefix}t:{${ticketId}}`, [`${expiresAt} ${sessionId}`, String(expiresAt)]);
+    await this.runOn(NOTE_MEMBER, `${this.key(sessionId)}:t`, [ticketId, String(expiresAt)]); // found again by erase
   }
 
   async takeTicket(ticketId: string, now: number): Promise<string | undefined> {
@@ -180,7 +215,9 @@ export class RedisStore implements AnonymousStore {
 
   async putIfAbsent(key: string, value: string, expiresAt: number, _now: number): Promise<string | undefined> {
     const existing = await this.runOn(scripts.PUT_IF_ABSENT, this.valueKey(key), [value, String(expiresAt)]);
-    return typeof existing === 'string' ? existing : undefined;
+    if (typeof existing === 'string') return existing;
+    await this.runOn(NOTE_VALUE, `${this.key(reservedSession(value))}:i`, [key, String(expiresAt)]); // noted under the session: erase finds the key
+    return undefined;
   }
 
   async getValue(key: string, _now: number): Promise<string | undefined> {
@@ -195,6 +232,7 @@ export class RedisStore implements AnonymousStore {
 
   async saveTransferLink(link: TransferLink, expiresAt: number): Promise<void> {
     await this.runOn(scripts.PUT_LINK, this.linkKey(link.anonymousUserId), [JSON.stringify(link), String(expiresAt)]);
+    await this.index.noteLink(link, expiresAt);
   }
 
   async getTransferLink(anonymousUserId: string): Promise<TransferLink | undefined> {
@@ -234,13 +272,25 @@ export class RedisStore implements AnonymousStore {
     return `${this.prefix}x:{${Buffer.from(anonymousUserId).toString('base64url')}}`;
   }
 
+  /**
+   * Indexes sessions stored before the index existed (an upgrade) and extends their life by the grace period.
+   * Walks the keyspace with SCAN on each node; idempotent. The CLI's `reindex` runs it.
+   */
+  reindex(): Promise<{ scanned: number; indexed: number }> {
+    return this.index.reindex();
+  }
+
   private run(script: scripts.Script, sessionId: string, args: string[]): Promise<unknown> {
     return this.runOn(script, this.key(sessionId), args);
   }
 
-  /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
   private runOn(script: scripts.Script, key: string, args: string[]): Promise<unknown> {
-    const options = { keys: [key], arguments: args };
+    return this.runKeys(script, [key], args);
+  }
+
+  /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
+  private runKeys(script: scripts.Script, keys: string[], args: string[]): Promise<unknown> {
+    const options = { keys, arguments: args };
     return this.bounded(() =>
       this.client.evalSha(script.sha1, options).catch((err: unknown) => {
         if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.client.eval(script.source, options);
@@ -287,7 +337,7 @@ function toRecord(sessionId: string, flat: string[]): AnonymousSessionRecord {
     lastSeenAt: Number(f.s),
     expiresAt: Number(f.e),
     absoluteExpiresAt: Number(f.a),
-    metadata: f.m,
+    metadata: f.m ?? '{}', // scrubbed once the session ended
     version: Number(f.v),
   };
   if (f.st === 'transferred') return { ...base, state: 'transferred', transferredTo: f.tu, transferredAt: Number(f.ta) };

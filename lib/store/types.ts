@@ -100,7 +100,9 @@ export interface AnonymousStore {
   peekTicket(ticketId: string, now: number): Promise<string | undefined>;
   /**
    * Stores `value` under `key` until `expiresAt` unless the key exists; answers the value already there, or
-   * undefined when this call stored it. Used for idempotent creation.
+   * undefined when this call stored it. Used for idempotent creation: `value` is the session id the key reserves,
+   * then a space and an opaque fingerprint (`reservedSession(value)`); a store with guest lifecycle notes the key
+   * under that session, so erasing the guest deletes it.
    */
   putIfAbsent(key: string, value: string, expiresAt: number, now: number): Promise<string | undefined>;
   /** The value stored by `putIfAbsent` under `key`, if it has not expired. */
@@ -143,3 +145,9 @@ export type AccountLeaseResult =
   | { status: 'acquired'; fence: number }
   /** Another transfer into this account holds it. */
   | { status: 'held' };
+
+/** The session id a `putIfAbsent` value reserves: everything before the first space. */
+export function reservedSession(value: string): string {
+  const space = value.indexOf(' ');
+  return space < 0 ? value : value.slice(0, space);
+}

@@ -67,6 +67,9 @@ declare const db: { transaction<T>(work: (tx: { users: { get(id: string): Promis
   log: 'declare const log: { warn(message: unknown): void };',
   meterProvider: "declare const meterProvider: import('@opentelemetry/api').MeterProvider;",
   client: "declare const client: import('redis').RedisClientType;",
+  analytics: 'declare const analytics: { track(event: string, id: string): void };',
+  uploads: 'declare const uploads: { reassign(from: string, to: string): Promise<void> };',
+  pool: "declare const pool: { query(sql: string, params: unknown[]): Promise<unknown> };",
   onlyFromTheMonitoringNetwork: "declare const onlyFromTheMonitoringNetwork: import('express').RequestHandler;",
 };
 

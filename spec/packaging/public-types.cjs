@@ -4,7 +4,7 @@
 const { resolve } = require('node:path');
 const ts = require('typescript');
 
-const FORBIDDEN = new Set(['KeyRing', 'ResolvedKey', 'ResolvedTokenOptions', 'ResolvedSessionOptions', 'ResolvedTransferOptions', 'SessionService', 'TokenService', 'TransferService', 'CreationLimiter', 'SessionBinding', 'Internals', 'GuestHandle', 'HandleServices']);
+const FORBIDDEN = new Set(['KeyRing', 'ResolvedKey', 'ResolvedTokenOptions', 'ResolvedSessionOptions', 'ResolvedTransferOptions', 'SessionService', 'TokenService', 'TransferService', 'CreationLimiter', 'SessionBinding', 'Internals', 'GuestHandle', 'HandleServices', 'AdminService', 'AdminDependencies', 'Reaper', 'LifecycleEmitter', 'MemoryGuests', 'RedisGuests', 'RedisExpiry', 'Buckets', 'IndexHost', 'RedisClaim', 'MemoryClaim', 'ResolvedReaperOptions']);
 const entry = resolve(__dirname, '../../dist/index.d.ts');
 const program = ts.createProgram([entry], { strict: true, types: ['node'], module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 });
 const checker = program.getTypeChecker();

@@ -18,18 +18,18 @@ describeStoreContract('RedisStore', async () => ({
 }));
 
 describe('RedisStore keys and expiry', () => {
-  it('keeps one hash per session, hash-tagged, expiring at expiresAt by Redis TTL', async () => {
+  it('keeps one hash per session, hash-tagged, expiring by Redis TTL at expiresAt plus the grace the reaper gets', async () => {
     const prefix = uniquePrefix('keys');
-    const store = new RedisStore({ client, prefix });
+    const store = new RedisStore({ client, prefix, grace: 60 });
     const r = newRecord({ userId: 'anon|a', metadata: '{}', now: Date.now(), lifetimes: { idle: 100, absolute: 1000 } });
     await store.create(r);
     const key = `${prefix}s:{${r.sessionId}}`;
     expect(store.key(r.sessionId)).toBe(key);
     expect(await client.type(key)).toBe('hash');
     const pexpireAt = await client.pExpireTime(key);
-    expect(pexpireAt).toBe(r.expiresAt);
+    expect(pexpireAt).toBe(r.expiresAt + 60_000);
     await store.touch(r.sessionId, r.lastSeenAt + 10_000, r.expiresAt + 10_000);
-    expect(await client.pExpireTime(key)).toBe(r.expiresAt + 10_000);
+    expect(await client.pExpireTime(key)).toBe(r.expiresAt + 10_000 + 60_000);
   });
 
   it('reloads its scripts after Redis forgets them (SCRIPT FLUSH, as after a restart)', async () => {

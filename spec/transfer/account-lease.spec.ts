@@ -135,7 +135,8 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
     expect(bLogin.body.transfer.status).toBe('merged');
     const aLogin = await first;
     expect(aLogin.body.transfer).toEqual({ status: 'failed', error: expect.stringMatching(/stale fence/) });
-    expect(a.logs.some(([level, m]) => level === 'error' && m.includes('lost its lease'))).toBe(true);
+    // Logged either way: by the lease keeper if its renewal tick saw the lapse first, else as the failed attempt.
+    expect(a.logs.some(([level, m]) => level === 'error' && /lost its lease|onTransfer failed/.test(m))).toBe(true);
 
     hold.enabled = false;
     const retry = await eventually(async () => (await login(a.app, 'alice', tokenA)).body.transfer.status, (s) => s === 'merged', 10000, 100);
