@@ -85,12 +85,13 @@ export class TransferService {
     const deadline = realTime() + Math.min(leaseMs, SAME_USER_WAIT_MS);
     for (let waits = 0; ; waits++) {
       const now = this.now();
+      const claimedAt = realTime();
       const claim = await this.store.claim(attempt.sessionId, { token, userId, leaseUntil: now + leaseMs, now });
       if (claim.status === 'missing' || claim.status === 'revoked') return this.settle(req, attempt, { status: 'no_session' });
       if (claim.status === 'transferred') {
         return this.settle(req, attempt, { status: 'already_transferred', userId: claim.userId, at: claim.at, sameUser: claim.userId === userId, transferId });
       }
-      if (claim.status === 'claimed') return this.merge(req, user, attempt, claim.record, token);
+      if (claim.status === 'claimed') return this.merge(req, user, attempt, claim.record, token, claimedAt);
       // pending: another user's login is transferring it; or the same user logging in twice at once, waited for.
       const left = deadline - realTime();
       if (claim.userId !== userId || left <= 0) return this.settle(req, attempt, { status: 'conflict', userId: claim.userId, transferId });
@@ -98,24 +99,25 @@ export class TransferService {
     }
   }
 
-  private async merge(req: Request, user: Express.User, attempt: Attempt, record: ActiveRecord, token: string): Promise<TransferOutcome> {
+  private async merge(req: Request, user: Express.User, attempt: Attempt, record: ActiveRecord, token: string, claimedAt: number): Promise<TransferOutcome> {
     const { store, options } = this;
     const { userId, transferId } = attempt;
     attempt.anonymousUserId = record.userId;
     const leaseMs = options.lease * 1000;
-    const keeper = new LeaseKeeper(store, record.sessionId, token, leaseMs, this.now, (lost) => logError(this.deps.logger, `transfer ${transferId}: ${lost.message}`, lost));
+    const keeper = new LeaseKeeper(store, record.sessionId, token, leaseMs, this.now, (lost) => logError(this.deps.logger, `transfer ${transferId}: ${lost.message}`, lost), claimedAt);
     let releaseAccount = false;
     let hookStarted = false;
     try {
-      const fence = await waitForAccountLease(store, userId, token, leaseMs, this.now, options.accountWait * 1000);
-      if (fence === undefined) {
+      const lease = await waitForAccountLease(store, userId, token, leaseMs, this.now, options.accountWait * 1000);
+      if (lease === undefined) {
         keeper.stop();
         const cleanupError = await this.giveBack(record.sessionId, token);
         return await this.settle(req, attempt, { status: 'busy', userId, transferId }, cleanupError);
       }
+      const { fence } = lease;
       attempt.fence = fence;
       releaseAccount = true;
-      keeper.holdAccount(userId);
+      keeper.holdAccount(userId, lease.sentAt);
       const anonymous = snapshot(record);
       hookStarted = true;
       const context = { anonymous, user, reason: attempt.reason, req, transferId, fence, signal: keeper.signal };

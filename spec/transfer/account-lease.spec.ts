@@ -82,17 +82,21 @@ describe('a merge that outlives its lease (issue #13, item 2)', () => {
   it('the claim and the account lease are renewed while the hook runs: another login cannot take the guest meanwhile', async () => {
     const users = memoryUsers([alice(), { id: 'bob', name: 'Bob', data: {} }]);
     let hookDone = false;
+    let aliceInHook = false;
     const { app, anon } = transferApp({
       users,
       anon: { transfer: { lease: 2 } },
       onMerge: async (user) => {
-        if (user.id === 'alice') await new Promise((resolve) => setTimeout(resolve, 5000)); // 2.5 leases
+        if (user.id !== 'alice') return;
+        aliceInHook = true;
+        await new Promise((resolve) => setTimeout(resolve, 5000)); // 2.5 leases
       },
     });
     const outcomes: TransferEvent[] = [];
     anon.on('transfer:outcome', (e) => outcomes.push(e));
     const token = await guest(app, [{ sku: 'pen', quantity: 1 }]);
     const slow = login(app, 'alice', token).then((r) => ((hookDone = true), r));
+    await eventually(async () => aliceInHook, (inHook) => inHook, 2000, 10); // Alice holds the guest's claim
 
     // Bob tries the same guest again and again while Alice's merge runs past its first lease.
     const bob = await eventually(async () => (await login(app, 'bob', token)).body.transfer.status as string, () => hookDone, 10000, 150);
