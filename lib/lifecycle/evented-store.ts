@@ -50,12 +50,20 @@ export function withLifecycle(store: AnonymousStore, events: LifecycleEmitter, l
     },
   };
 
+  // Bound once per method and reused while the store's method stays the same one (a `bind` per access was a
+  // closure per store call on the hot path); a method replaced on the store later (a test spy) is bound anew.
+  const bound = new Map<PropertyKey, { method: (...args: unknown[]) => unknown; bound: unknown }>();
   return new Proxy(store, {
     get(target, property) {
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof AnonymousStore];
       const value: unknown = Reflect.get(target, property, target);
-      // Bound at each access, so a method replaced on the store later (a test spy) is the one called.
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const known = bound.get(property);
+      if (known?.method === value) return known.bound;
+      const method = value as (...args: unknown[]) => unknown;
+      const fresh = method.bind(target);
+      bound.set(property, { method, bound: fresh });
+      return fresh;
     },
   });
 }
