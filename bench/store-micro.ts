@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     await client.set('sess:micro', JSON.stringify({ cookie: { originalMaxAge: 86400000, expires: new Date(Date.now() + 86400000), httpOnly: true, path: '/' }, anonymous: record.sessionId }));
     const key = store.key(record.sessionId);
     const sha = (await client.scriptLoad("return redis.call('HGETALL', KEYS[1])")) as string;
+    const joined = (await client.scriptLoad("return table.concat(redis.call('HGETALL', KEYS[1]), '\\n')")) as string;
     const ops: Record<string, Op> = {
+      'raw EVALSHA (one joined string)': async () => ((await client.evalSha(joined, { keys: [key], arguments: [] })) as string).split('\n'),
       'connect-redis GET + JSON.parse': async () => JSON.parse((await client.get('sess:micro'))!),
       'raw EVALSHA (HGETALL)': () => client.evalSha(sha, { keys: [key], arguments: [] }),
       'RedisStore.get()': () => store.get(record.sessionId),
