@@ -47,13 +47,25 @@ async function build(): Promise<Express> {
   const [family, storeKind] = CASE.split(':'); // e.g. "anon:redis", "session:memory"
 
   if (family === 'session' || family === 'anon') {
-    const client = storeKind === 'redis' ? await redis() : undefined;
+    const client = storeKind.startsWith('redis') ? await redis() : undefined;
     withSession(app, client ? new SessionRedisStore({ client, prefix: `${prefix}sess:` }) : undefined);
     if (family === 'anon') {
       const store: AnonymousStore = client ? new RedisStore({ client, prefix }) : new MemoryStore({ maxSessions: 2_000_000 });
       const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always' });
       app.use(anon.middleware());
       app.get('/', (req, res) => res.json({ id: req.anonymous!.id }));
+    } else if (CASE === 'session:redis-floor') {
+      // The floor for case 2 with its one extra round trip: express-session + connect-redis, then one raw EVALSHA
+      // of the same HGETALL script our store sends, on a hash shaped like a guest's; nothing else of ours.
+      const key = `${prefix}s:{floor}`;
+      const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
+      await client!.hSet(key, { u: record.userId, c: record.createdAt, s: record.lastSeenAt, e: record.expiresAt, a: record.absoluteExpiresAt, m: record.metadata, v: record.version, st: 'active' });
+      const sha = await client!.scriptLoad("return redis.call('HGETALL', KEYS[1])");
+      app.get('/', async (req, res) => {
+        if (req.session.anonymous === undefined) req.session.anonymous = randomUUID();
+        const flat = (await client!.evalSha(sha, { keys: [key], arguments: [] })) as string[];
+        res.json({ id: req.session.anonymous, user: flat[1] });
+      });
     } else {
       // The baseline: the best a hand-written route on express-session does for a visitor it must remember.
       app.get('/', (req, res) => {
