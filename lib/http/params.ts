@@ -13,6 +13,10 @@ export function noStore(_req: Request, res: Response, next: NextFunction): void 
  * absent) and, if named, a `metadata` object (JSON text in a form). Anything else is `invalid_request`.
  */
 export function readBodyParams<K extends string>(req: Request, names: readonly K[]): Partial<Record<K, string>> & { metadata?: unknown } {
+  // No body at all (no Content-Type and nothing sent, as `curl -X POST` does): no parameters, so the endpoint names
+  // the one that is missing instead of asking for a content type.
+  const { headers } = req;
+  if (headers['content-type'] === undefined && headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0') return {};
   if (!req.is(['application/json', 'application/x-www-form-urlencoded'])) {
     throw new OAuthError('invalid_request', 'Send application/json or application/x-www-form-urlencoded');
   }

@@ -143,6 +143,14 @@ describe('README.md and docs/: every TypeScript block', () => {
         diagnostics.set(b.id, found.map((d) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1 : '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`));
       }
     }
+    // The runnable apps once more, with the Typed metadata declaration pasted beside them (as the README invites).
+    const register = checked.find((b) => /interface Register\b/.test(b.code));
+    for (const b of checked.filter((x) => x.run !== undefined && register)) {
+      const program = ts.createProgram([fileOf(register!), fileOf(b)], options);
+      const file = program.getSourceFile(fileOf(b))!;
+      const found = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
+      diagnostics.set(`${b.run}+register`, found.map((d) => `${d.file ? d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1 : '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`));
+    }
   }, 120_000);
 
   it('finds the blocks (and skips only those marked)', () => {
@@ -152,6 +160,10 @@ describe('README.md and docs/: every TypeScript block', () => {
 
   it.each(checked.map((b) => [b.where, b] as const))('%s type-checks', (_where, b) => {
     expect(diagnostics.get(b.id)).toEqual([]);
+  });
+
+  it.each(['quick-start', 'complete-app'])('%s still type-checks with the Typed metadata declaration beside it', (name) => {
+    expect(diagnostics.get(`${name}+register`)).toEqual([]);
   });
 });
 

@@ -30,6 +30,31 @@ describe('the endpoints on the wire', () => {
     });
   });
 
+  describe('a POST without a body', () => {
+    it('has no parameters: it is answered as an empty JSON body is, not with a content-type error', async () => {
+      const { app: open } = buildApp({ rateLimit: false }, undefined, mountRouter); // the default public client
+      const bare = await request(open).post('/anonymous/token');
+      expect(bare.status).toBe(200);
+      expect(bare.body.token_type).toBe('Bearer');
+      const revoke = await request(app).post('/anonymous/revoke');
+      const revokeEmpty = await request(app).post('/anonymous/revoke').send({});
+      shouldBeOAuthError(revoke, revokeEmpty.status, revokeEmpty.body.error);
+    });
+
+    it('names the missing client_id when no default client exists, as for {}', async () => {
+      const { app: strict } = buildApp({ rateLimit: false, clients: [{ id: 'web' }] }, undefined, mountRouter);
+      const empty = await request(strict).post('/anonymous/token').send({});
+      const bare = await request(strict).post('/anonymous/token');
+      shouldBeOAuthError(bare, empty.status, empty.body.error);
+      expect(bare.body.error_description).toBe(empty.body.error_description);
+      expect(bare.body.error_description).toMatch(/client_id/);
+    });
+
+    it('still refuses a body of another type', async () => {
+      shouldBeOAuthError(await request(app).post('/anonymous/token').type('text/plain').send('x'), 400, 'invalid_request');
+    });
+  });
+
   describe('error_description (RFC 6749 section 5.2)', () => {
     const MARK = 'ZQX';
     const bad: Array<[string, () => request.Test]> = [

@@ -68,6 +68,8 @@ async function driveCompleteApp(base) {
   expectEqual([put.status, put.body.cart], [200, [{ sku: 'kettle', quantity: 1 }]], 'PUT /api/cart with a bearer token');
   const get = await api(base, '/api/cart', { token: tokens.body.access_token });
   expectEqual(get.body.cart, [{ sku: 'kettle', quantity: 1 }], 'GET /api/cart with a bearer token');
+  const invalid = await api(base, '/api/cart', { method: 'PUT', token: tokens.body.access_token, json: { cart: 'x' } });
+  expectEqual([invalid.status, invalid.body.error], [400, 'invalid_request'], 'PUT /api/cart with a malformed cart');
   step('tokens and a bearer call');
 
   // The app logs in with its session token: the API cart merges into the account by SKU.
@@ -78,7 +80,7 @@ async function driveCompleteApp(base) {
   // The transferred guest's access token stops at once (checkRevocation); a garbage token is a 401, not a crash.
   expectEqual((await api(base, '/api/cart', { token: tokens.body.access_token })).status, 401, 'a transferred guest\'s token');
   const garbage = await api(base, '/api/cart', { method: 'PUT', token: 'garbage', json: { cart: [] } });
-  expectEqual(garbage.status, 401, 'a garbage bearer token');
+  expectEqual([garbage.status, garbage.body?.error], [401, 'invalid_token'], 'a garbage bearer token, answered as JSON');
   const guarded = await api(base, '/cart', { method: 'POST', token: 'garbage', json: { sku: 'x' } });
   expectEqual(guarded.status, 401, 'requireGuest() with a garbage bearer token');
   step('revocation and bad tokens');
@@ -91,8 +93,9 @@ async function driveQuickStart(base) {
   const page = await shopper('/');
   if (page.status !== 200) throw new Error(`GET /: ${page.status}`);
   const added = await shopper('/cart', { method: 'POST', json: { sku: 'tea' } });
-  expectEqual([added.status, added.body], [200, ['tea']], 'POST /cart');
-  expectEqual((await shopper('/cart', { method: 'POST', json: { sku: 'mug' } })).body, ['tea', 'mug'], 'the same guest on the next request');
+  expectEqual([added.status, added.body], [200, [{ sku: 'tea', quantity: 1 }]], 'POST /cart');
+  expectEqual((await shopper('/cart', { method: 'POST', json: { sku: 'mug' } })).body, [{ sku: 'tea', quantity: 1 }, { sku: 'mug', quantity: 1 }], 'the same guest on the next request');
+  expectEqual((await shopper('/cart', { method: 'POST', json: {} })).status, 400, 'POST /cart without a sku');
   expectEqual((await api(base, '/cart', { method: 'POST', token: 'garbage', json: { sku: 'x' } })).status, 401, 'a garbage bearer token');
   return ['cookie cart', 'bad token'];
 }
