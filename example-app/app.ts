@@ -21,6 +21,7 @@ import { apiErrors, pageErrors, pageNotFound } from './errors';
 import { pageRoutes } from './pages';
 import { shopPassport } from './passport';
 import { memoryAccounts, redisAccounts, type Account, type Accounts } from './users';
+import { BoundedSessionStore } from './session-store';
 
 export interface ShopOptions {
   /** The URL clients use for the shop (PUBLIC_URL): the issuer of its tokens, so every process must agree on it. */
@@ -149,7 +150,7 @@ interface Storage {
 
 /** Everything in memory (the embedded defaults), or everything on one Redis client. */
 async function connectStorage(redisUrl: string | undefined): Promise<Storage> {
-  if (!redisUrl) return { accounts: memoryAccounts(), close: async () => undefined };
+  if (!redisUrl) return { sessionStore: new BoundedSessionStore(), accounts: memoryAccounts(), close: async () => undefined };
   const client = await connectRedis(redisUrl);
   return {
     sessionStore: new SessionRedisStore({ client, prefix: 'shop:sess:' }),

@@ -82,7 +82,9 @@ export function sameOriginOnly(options: SameOriginOptions = {}): RequestHandler 
  * The synchronizer token of this browser's session, made on first use: put it in every form as a hidden field
  * (`_csrf`) or send it from scripts in `X-CSRF-Token`. Only browsers that send neither `Sec-Fetch-Site` nor
  * `Origin` need it, but every form should carry it. It lives in `req.session`, so it changes when the session
- * does (at login and logout): pages rendered before then must be reloaded.
+ * does (at login and logout): pages rendered before then must be reloaded. For a page request that carries
+ * `Sec-Fetch-Site` (a browser that will send it with the form too) the token is not stored: no session is saved
+ * for it.
  *
  * @example
  * `<form method="post" action="/logout"><input type="hidden" name="_csrf" value="${csrfToken(req)}">…</form>`
@@ -93,7 +95,9 @@ export function csrfToken(req: Request, options: Pick<SameOriginOptions, 'sessio
   const existing = session[sessionKey];
   if (typeof existing === 'string' && existing.length === 43) return existing;
   const token = randomBytes(32).toString('base64url');
-  session[sessionKey] = token;
+  // A browser that sends Fetch Metadata with the page sends it with the form too, and sameOriginOnly() decides by it
+  // without comparing a token. Storing one would only make every such page view (or a flood of them) save a session.
+  if (req.get('sec-fetch-site') === undefined) session[sessionKey] = token;
   return token;
 }
 

@@ -129,6 +129,16 @@ describe('sameOriginOnly(): the token when a browser sends neither header', () =
     expect(runs()).toBe(0);
   });
 
+  it('stores nothing for a page request that carries Fetch Metadata: its form will too, and is judged by it', async () => {
+    const { app } = guardedApp();
+    const modern = await request(app).get('/form').set('Host', HOST).set('Sec-Fetch-Site', 'none');
+    expect(modern.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(modern.headers['set-cookie']).toBeUndefined(); // saveUninitialized: false, and nothing was stored
+    const old = await request(app).get('/form').set('Host', HOST);
+    expect(old.headers['set-cookie']).toBeDefined(); // an old browser's page: the token is kept for its form
+    shouldPass(await post(app).set('Sec-Fetch-Site', 'same-origin').type('form').send({ _csrf: modern.body.token }));
+  });
+
   it('keeps one token per session', async () => {
     const { app } = guardedApp();
     const { agent, token } = await browserWithToken(app);
