@@ -5,18 +5,20 @@ import { cartOf, setQuantity, MAX_QUANTITY } from './cart';
 import { credentialsOf } from './credentials';
 import { apiNotFound, HttpError, route } from './errors';
 import type { ShopPassport } from './passport';
+import type { LoginThrottle } from './login-throttle';
 import type { Account } from './users';
 
 export interface ApiDeps {
   anon: AnonymousSessions;
   passport: ShopPassport;
+  throttle: LoginThrottle;
 }
 
 /**
  * The API a mobile client (or the shop's own scripts, like the API cart page) uses, mounted at `/api`: the guest's
  * cart with a bearer access token from `POST /anonymous/token`, and login, which carries the guest into the account.
  */
-export function apiRoutes({ anon, passport }: ApiDeps): Router {
+export function apiRoutes({ anon, passport, throttle }: ApiDeps): Router {
   const api = Router();
   // The bearer token authenticates the guest; requireGuest() then loads it into req.anonymous (one store read).
   const guest = [requireAccessToken(passport), anon.requireGuest()];
@@ -61,7 +63,7 @@ export function apiRoutes({ anon, passport }: ApiDeps): Router {
       res.json({ cart: cartOf(metadata as Metadata) });
     }),
   );
-  api.post('/login', requireCredentials, authenticateAccount(passport), anon.transfer('login'), function loggedIn(req, res) {
+  api.post('/login', requireCredentials, throttle.guard(), authenticateAccount(passport, throttle), anon.transfer('login'), function loggedIn(req, res) {
     const account = req.user as Account;
     res.json({ username: account.username, cart: cartOf(account.data), transfer: req.anonymousTransfer?.status });
   });
@@ -74,11 +76,16 @@ function requireCredentials(req: Request, _res: Response, next: NextFunction): v
 }
 
 /** passport-local without a session (the API has no cookie); a wrong password is a JSON 401, not passport's text. */
-function authenticateAccount(passport: ShopPassport) {
+function authenticateAccount(passport: ShopPassport, throttle: LoginThrottle) {
   return function authenticateAccount(req: Request, res: Response, next: NextFunction): void {
+    const username = String((req.body as { username?: unknown }).username);
     passport.authenticate('local', { session: false }, (err: unknown, user: Account | false) => {
       if (err) return next(err);
-      if (!user) return next(new HttpError(401, 'invalid_credentials', 'Wrong username or password'));
+      if (!user) {
+        throttle.failed(username);
+        return next(new HttpError(401, 'invalid_credentials', 'Wrong username or password'));
+      }
+      throttle.succeeded(username);
       req.user = user;
       next();
     })(req, res, next);

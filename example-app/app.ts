@@ -22,6 +22,7 @@ import { pageRoutes } from './pages';
 import { shopPassport } from './passport';
 import { memoryAccounts, redisAccounts, type Account, type Accounts } from './users';
 import { BoundedSessionStore } from './session-store';
+import { LoginThrottle } from './login-throttle';
 
 export interface ShopOptions {
   /** The URL clients use for the shop (PUBLIC_URL): the issuer of its tokens, so every process must agree on it. */
@@ -116,9 +117,10 @@ function shopApp(options: ShopOptions, storage: Storage): Express {
   // older browser. Bearer API calls and JSON from native apps pass: a page elsewhere cannot send either.
   app.use(sameOriginOnly());
 
-  app.use('/api', apiRoutes({ anon, passport }));
+  const throttle = new LoginThrottle(); // password guessing: per username and per address
+  app.use('/api', apiRoutes({ anon, passport, throttle }));
   app.use(apiCartRoutes());
-  app.use(pageRoutes({ anon, passport, accounts }));
+  app.use(pageRoutes({ anon, passport, accounts, throttle }));
   // Errors: JSON where clients are programs, a friendly page where they are people; never a stack trace.
   app.use(['/api', '/anonymous', '/.well-known'], anon.errorHandler(), apiErrors);
   app.use(pageNotFound, pageErrors);

@@ -4,6 +4,7 @@ import { findProduct, CURRENCIES, type Currency } from './catalog';
 import { cartOf, setQuantity, MAX_QUANTITY } from './cart';
 import { HttpError, route } from './errors';
 import type { ShopPassport } from './passport';
+import type { LoginThrottle } from './login-throttle';
 import { credentialsOf } from './credentials';
 import { hashPassword, type Account, type Accounts } from './users';
 import { authPage, cartPage, shopPage, type AuthCarry, type PageContext } from './views';
@@ -18,10 +19,11 @@ export interface PageDeps {
   anon: AnonymousSessions;
   passport: ShopPassport;
   accounts: Accounts;
+  throttle: LoginThrottle;
 }
 
 /** The shop's HTML pages and forms. The browser's cookie is the credential: a guest, or an account after login. */
-export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
+export function pageRoutes({ anon, passport, accounts, throttle }: PageDeps): Router {
   const pages = Router();
   const shopper = shopperOf(accounts);
 
@@ -64,7 +66,7 @@ export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
   // A login or sign-up reached from the API cart carries `next` and the `transfer_ticket` naming its guest through
   // to the POST, where anon.transfer() takes the ticket's guest.
   pages.get('/login', (req, res) => res.type('html').send(authPage('login', context(req), undefined, carried(req.query))));
-  pages.post('/login', logIn(passport), anon.transfer('login'), function welcome(req, res) {
+  pages.post('/login', throttle.guard(), logIn(passport, throttle), anon.transfer('login'), function welcome(req, res) {
     if (req.anonymousTransfer?.status === 'merged') req.session.flash = 'Welcome back! Your guest cart was added to your account.';
     else if (req.anonymousTransfer?.status === 'no_session' && carried(req.body).ticket) {
       req.session.flash = 'Logged in, but the API cart did not come along: its login ticket lasts 30 seconds. Log in again from the API cart.';
@@ -98,13 +100,18 @@ export function pageRoutes({ anon, passport, accounts }: PageDeps): Router {
 }
 
 /** passport-local with the page's own answer to a wrong password: the login form again, with the guest kept. */
-function logIn(passport: ShopPassport) {
+function logIn(passport: ShopPassport, throttle: LoginThrottle) {
   return function logIn(req: Request, res: Response, next: NextFunction): void {
     const carry = carried(req.body);
-    if (!credentialsOf(req.body)) return void res.status(400).type('html').send(authPage('login', context(req), 'Enter your username and password.', carry));
+    const credentials = credentialsOf(req.body);
+    if (!credentials) return void res.status(400).type('html').send(authPage('login', context(req), 'Enter your username and password.', carry));
     passport.authenticate('local', (err: unknown, user: Account | false) => {
       if (err) return next(err);
-      if (!user) return res.status(401).type('html').send(authPage('login', context(req), 'Wrong username or password.', carry));
+      if (!user) {
+        throttle.failed(credentials.username);
+        return res.status(401).type('html').send(authPage('login', context(req), 'Wrong username or password.', carry));
+      }
+      throttle.succeeded(credentials.username);
       req.login(user, next);
     })(req, res, next);
   };
