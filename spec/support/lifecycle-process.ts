@@ -31,8 +31,14 @@ async function main(): Promise<void> {
     await client.close();
     return;
   }
+  // Listeners run concurrently (the reaper's `concurrency`): several may start before the first write's callback
+  // kills the process, so only the first says so.
+  let claimed = false;
   anon.on('expired', () => {
-    process.stdout.write('claimed\n', () => process.kill(process.pid, 'SIGKILL'));
+    if (!claimed) {
+      claimed = true;
+      process.stdout.write('claimed\n', () => process.kill(process.pid, 'SIGKILL'));
+    }
     return new Promise(() => undefined); // never resolves: the process dies first
   });
   await anon.admin.reap();
