@@ -51,7 +51,9 @@ async function build(): Promise<Express> {
     withSession(app, client ? new SessionRedisStore({ client, prefix: `${prefix}sess:` }) : undefined);
     if (family === 'anon') {
       const store: AnonymousStore = client ? new RedisStore({ client, prefix }) : new MemoryStore({ maxSessions: 2_000_000 });
-      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always' });
+      // BENCH_ANON_OPTIONS (JSON): options merged in for an experiment, e.g. '{"lifecycle":{"reaper":false}}'.
+      const extra = JSON.parse(process.env.BENCH_ANON_OPTIONS ?? '{}') as Record<string, unknown>;
+      const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always', ...extra });
       app.use(anon.middleware());
       app.get('/', (req, res) => res.json({ id: req.anonymous!.id }));
     } else if (CASE === 'session:redis-floor') {
