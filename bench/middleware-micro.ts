@@ -11,25 +11,12 @@ import { createClient, type RedisClientType } from 'redis';
 import { anonymousSessions, RedisStore } from '../lib';
 import { TEST_KEYS } from '../spec/support/keys';
 import { startRedisServer } from '../spec/support/redis-server';
+import { cpuPerOp, median, type Op } from './lib/cpu';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 30);
 const N = Number(process.env.N ?? 4000);
 const IN_FLIGHT = 10;
 
-type Op = () => Promise<unknown>;
-
-async function cpuPerOp(op: Op): Promise<number> {
-  const before = process.cpuUsage();
-  let left = N;
-  const worker = async () => {
-    while (left-- > 0) await op();
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / N;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A request as express-session leaves it for a returning guest: a session object holding the binding. */
 function fakeRequest(sessionId: string): Request {
@@ -74,9 +61,9 @@ async function main(): Promise<void> {
     };
     const names = Object.keys(ops);
     const samples: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
-    for (const op of Object.values(ops)) await cpuPerOp(op); // warm-up
+    for (const op of Object.values(ops)) await cpuPerOp(op, N, IN_FLIGHT); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of round % 2 ? [...names].reverse() : names) samples[name].push(await cpuPerOp(ops[name]));
+      for (const name of round % 2 ? [...names].reverse() : names) samples[name].push(await cpuPerOp(ops[name], N, IN_FLIGHT));
     }
     const floor = samples[names[0]];
     console.log(`client CPU µs per request, ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds of ${N}${process.env.METRICS === '0' ? ' (metrics: false)' : ''}`);

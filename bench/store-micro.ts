@@ -9,25 +9,12 @@ import { createClient, type RedisClientType } from 'redis';
 import { RedisStore } from '../lib';
 import { newRecord } from '../lib/session/record';
 import { startRedisServer } from '../spec/support/redis-server';
+import { cpuPerOp, median, type Op } from './lib/cpu';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 const ROUNDS = arg('rounds', 15);
 const OPS = arg('ops', 4000);
 
-type Op = () => Promise<unknown>;
-
-async function cpuPerOp(op: Op, inFlight: number): Promise<number> {
-  const before = process.cpuUsage();
-  let left = OPS;
-  const worker = async () => {
-    while (left-- > 0) await op();
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / OPS;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const server = await startRedisServer();
@@ -50,10 +37,10 @@ async function main(): Promise<void> {
     };
     for (const inFlight of [1, 10]) {
       const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
-      for (const op of Object.values(ops)) await cpuPerOp(op, inFlight); // warm-up
+      for (const op of Object.values(ops)) await cpuPerOp(op, OPS, inFlight); // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         const names = round % 2 ? Object.keys(ops).reverse() : Object.keys(ops);
-        for (const name of names) samples[name].push(await cpuPerOp(ops[name], inFlight));
+        for (const name of names) samples[name].push(await cpuPerOp(ops[name], OPS, inFlight));
       }
       console.log(`\n${inFlight} in flight (client CPU µs per operation, median of ${ROUNDS} rounds of ${OPS})`);
       for (const [name, xs] of Object.entries(samples)) console.log(`  ${name.padEnd(34)} ${median(xs).toFixed(1)}`);

@@ -78,7 +78,7 @@ function requireCredentials(req: Request, _res: Response, next: NextFunction): v
 /** passport-local without a session (the API has no cookie); a wrong password is a JSON 401, not passport's text. */
 function authenticateAccount(passport: ShopPassport, throttle: LoginThrottle) {
   return function authenticateAccount(req: Request, res: Response, next: NextFunction): void {
-    const username = String((req.body as { username?: unknown }).username);
+    const username = credentialsOf(req.body)?.username ?? '';
     passport.authenticate('local', { session: false }, (err: unknown, user: Account | false) => {
       if (err) return next(err);
       if (!user) {

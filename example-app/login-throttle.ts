@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { credentialsOf } from './credentials';
 import { HttpError } from './errors';
 
 /**
@@ -19,7 +20,7 @@ export class LoginThrottle {
   /** Middleware before the password check: a 429 with Retry-After once either window is full. */
   guard() {
     return (req: Request, _res: Response, next: NextFunction): void => {
-      const username = usernameOf(req);
+      const username = credentialsOf(req.body)?.username;
       const address = this.bump(this.attempts, req.ip ?? 'unknown', this.limits.addressWindowMs);
       const user = username === undefined ? undefined : this.failures.get(username.toLowerCase());
       const now = this.now();
@@ -61,9 +62,4 @@ export class LoginThrottle {
       windows.delete(key);
     }
   }
-}
-
-function usernameOf(req: Request): string | undefined {
-  const username = (req.body as { username?: unknown } | undefined)?.username;
-  return typeof username === 'string' && username !== '' ? username : undefined;
 }

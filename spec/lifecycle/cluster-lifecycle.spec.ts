@@ -1,42 +1,28 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore } from '../../lib';
 import { newRecord } from '../../lib/session/record';
-import { startCluster, type LocalCluster } from '../support/redis-cluster';
+import { useLocalCluster } from '../support/redis-cluster';
 import { uniquePrefix } from '../support/redis';
 import { describeLifecycle, movableClock } from './lifecycle-contract';
 
 /** The same behaviour on a local 3-master Redis Cluster: every script keeps to one slot; SCAN runs on each master. */
-let cluster: LocalCluster;
-let client: RedisClusterType;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })), defaults: { disableOfflineQueue: true } }) as RedisClusterType;
-  client.on('error', () => undefined);
-  await client.connect();
-}, 60_000);
-
-afterAll(async () => {
-  await client?.close();
-  await cluster?.stop();
-});
+const local = useLocalCluster();
 
 describeLifecycle('RedisStore on Redis Cluster', async () => ({
-  store: new RedisStore({ client, prefix: uniquePrefix('cluster-lifecycle') }),
+  store: new RedisStore({ client: local.client(), prefix: uniquePrefix('cluster-lifecycle') }),
   clock: movableClock(),
 }));
 
 describe('the indexes on Redis Cluster', () => {
   it('spreads its buckets over the masters', async () => {
     const prefix = uniquePrefix('cluster-buckets');
-    const store = new RedisStore({ client, prefix });
+    const store = new RedisStore({ client: local.client(), prefix });
     const clock = movableClock();
     for (let i = 0; i < 200; i++) await store.create(newRecord({ userId: `anon|${i}`, metadata: '{}', now: clock.now(), lifetimes: { idle: 60, absolute: 600 } }));
     const perMaster = await Promise.all(
-      client.masters.map(async (m) => (await (await client.nodeClient(m)).scan('0', { MATCH: `${prefix}b:*`, COUNT: 10_000 })).keys.length),
+      local.client().masters.map(async (m) => (await (await local.client().nodeClient(m)).scan('0', { MATCH: `${prefix}b:*`, COUNT: 10_000 })).keys.length),
     );
     expect(perMaster.filter((n) => n > 0)).toHaveLength(3);
     expect(await store.guests.countGuests()).toEqual({ guests: 200, sessions: 200 });
@@ -46,12 +32,12 @@ describe('the indexes on Redis Cluster', () => {
 describe('the CLI on Redis Cluster', () => {
   it('counts every record with SCAN on each master, and finds a guest, given the nodes as --redis-url', async () => {
     const prefix = uniquePrefix('cluster-cli');
-    const store = new RedisStore({ client, prefix });
+    const store = new RedisStore({ client: local.client(), prefix });
     const clock = movableClock();
     for (let i = 0; i < 30; i++) await store.create(newRecord({ userId: `anon|c${i % 10}`, metadata: '{}', now: clock.now(), lifetimes: { idle: 60, absolute: 600 } }));
     const cli = async (...args: string[]) => {
       const main = join(__dirname, '../../lib/cli/main.ts');
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', main, ...args, '--redis-url', cluster.urls.join(','), '--prefix', prefix]);
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', main, ...args, '--redis-url', local.cluster().urls.join(','), '--prefix', prefix]);
       return JSON.parse(stdout) as Record<string, unknown>;
     };
     expect(await cli('count', '--exact')).toEqual({ guests: 10, sessions: 30, active: 30, revoked: 0, transferred: 0, expired: 0 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createClient } from 'redis';
+import { createClient, createCluster, type RedisClusterType } from 'redis';
 import { freePort, startRedisServer, type RedisServer } from './redis-server';
 
 const run = promisify(execFile);
@@ -22,6 +22,30 @@ export interface ClusterOptions {
   replicas?: number;
   /** `cluster-node-timeout` in ms: how long a silent master takes to be failed over. Redis's default is 15000. */
   nodeTimeout?: number;
+}
+
+/**
+ * A local 3-master cluster and a node-redis cluster client on it (fails fast while a node is down), for a whole file:
+ * started before its tests, stopped after. Call it at file level; the getters work inside tests.
+ */
+export function useLocalCluster(): { cluster: () => LocalCluster; client: () => RedisClusterType } {
+  let cluster: LocalCluster | undefined;
+  let client: RedisClusterType | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster();
+    client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })), defaults: { disableOfflineQueue: true } }) as RedisClusterType;
+    client.on('error', () => undefined);
+    await client.connect();
+  }, 60_000);
+  afterAll(async () => {
+    await client?.close();
+    await cluster?.stop();
+  });
+  const inside = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useLocalCluster(): the cluster is only there inside tests');
+    return value;
+  };
+  return { cluster: () => inside(cluster), client: () => inside(client) };
 }
 
 /** A local 3-master Redis Cluster on loopback ports (redis-server in cluster mode, redis-cli --cluster create). */
