@@ -6,7 +6,17 @@ import { decode } from '../support/oauth';
 
 const CLI = join(__dirname, '../../lib/cli/main.ts');
 /** What `npm run keygen -- …` runs in a clone (no build needed), and `npx express-anonymous-session keygen` after install. */
-const keygen = (...args: string[]) => execFileSync(process.execPath, ['--import=tsx', CLI, 'keygen', ...args], { encoding: 'utf8' });
+const keygen = (...args: string[]): string => {
+  const run = () => execFileSync(process.execPath, ['--import=tsx', CLI, 'keygen', ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  try {
+    return run();
+  } catch (err) {
+    // A child once hung in the tsx loader's start-up (no CPU, futex wait) and held CI for 20 minutes: bound it, and
+    // run it once more only when it was killed for time (a keygen that fails fails at once, and is not retried).
+    if ((err as { signal?: string }).signal !== 'SIGKILL') throw err;
+    return run();
+  }
+};
 
 describe('express-anonymous-session keygen', () => {
   it.each([
