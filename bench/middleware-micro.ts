@@ -52,10 +52,10 @@ async function main(): Promise<void> {
     });
     const record = await anon.createSession({ metadata: { cart: ['tea'] } });
     const middleware = anon.middleware();
-    const sha = (await client.scriptLoad("return redis.call('HGETALL', KEYS[1])")) as string;
+    const sha = (await client.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))")) as string;
     const key = store.key(record.sessionId);
     const ops: Record<string, Op> = {
-      'floor: raw EVALSHA': () => client.evalSha(sha, { keys: [key], arguments: [] }),
+      'floor: raw EVALSHA': async () => JSON.parse((await client.evalSha(sha, { keys: [key], arguments: [] })) as string),
       'RedisStore.get()': () => store.get(record.sessionId),
       'anon.middleware(), returning guest': () => run(middleware, record.sessionId),
     };

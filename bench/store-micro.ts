@@ -1,6 +1,7 @@
 /**
  * Node-side CPU of one store read, in one process against a private redis-server: `RedisStore.get()` beside the raw
- * `EVALSHA` it sends and connect-redis's `GET` + `JSON.parse` (the baseline's read). Client CPU per operation
+ * `EVALSHA` it sends (`cjson.encode(HGETALL)` + `JSON.parse`), the plain `HGETALL` array reply it sent before (node-redis
+ * decodes each of its ~20 elements: ~1.5× the CPU), and connect-redis's `GET` + `JSON.parse` (the baseline's read). Client CPU per operation
  * (`process.cpuUsage`), interleaved rounds, medians; "1 in flight" is how a server issues a returning guest's read.
  *
  *   node --import=tsx bench/store-micro.ts [--rounds=15] [--ops=4000]
@@ -29,10 +30,12 @@ async function main(): Promise<void> {
     const key = store.key(record.sessionId);
     const sha = (await client.scriptLoad("return redis.call('HGETALL', KEYS[1])")) as string;
     const joined = (await client.scriptLoad("return table.concat(redis.call('HGETALL', KEYS[1]), '\\n')")) as string;
+    const cjson = (await client.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))")) as string;
     const ops: Record<string, Op> = {
+      'raw EVALSHA (cjson) + JSON.parse': async () => JSON.parse((await client.evalSha(cjson, { keys: [key], arguments: [] })) as string),
       'raw EVALSHA (one joined string)': async () => ((await client.evalSha(joined, { keys: [key], arguments: [] })) as string).split('\n'),
       'connect-redis GET + JSON.parse': async () => JSON.parse((await client.get('sess:micro'))!),
-      'raw EVALSHA (HGETALL)': () => client.evalSha(sha, { keys: [key], arguments: [] }),
+      'raw EVALSHA (HGETALL array)': () => client.evalSha(sha, { keys: [key], arguments: [] }),
       'RedisStore.get()': () => store.get(record.sessionId),
     };
     for (const inFlight of [1, 10]) {

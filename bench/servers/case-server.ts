@@ -58,14 +58,14 @@ async function build(): Promise<Express> {
       app.get('/', (req, res) => res.json({ id: req.anonymous!.id }));
     } else if (CASE === 'session:redis-floor') {
       // The floor for case 2 with its one extra round trip: express-session + connect-redis, then one raw EVALSHA
-      // of the same HGETALL script our store sends, on a hash shaped like a guest's; nothing else of ours.
+      // of the same read script our store sends (the hash as one JSON string), parsed; nothing else of ours.
       const key = `${prefix}s:{floor}`;
       const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
       await client!.hSet(key, { u: record.userId, c: record.createdAt, s: record.lastSeenAt, e: record.expiresAt, a: record.absoluteExpiresAt, m: record.metadata, v: record.version, st: 'active' });
-      const sha = await client!.scriptLoad("return redis.call('HGETALL', KEYS[1])");
+      const sha = await client!.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))");
       app.get('/', async (req, res) => {
         if (req.session.anonymous === undefined) req.session.anonymous = randomUUID();
-        const flat = (await client!.evalSha(sha, { keys: [key], arguments: [] })) as string[];
+        const flat = JSON.parse((await client!.evalSha(sha, { keys: [key], arguments: [] })) as string) as string[];
         res.json({ id: req.session.anonymous, user: flat[1] });
       });
     } else {

@@ -35,6 +35,8 @@ export interface Instrumentation {
   creationLimited(outcome: 'rate_limited' | 'challenge_passed' | 'challenge_refused'): void;
   /** One store call: its method, the store's kind, seconds taken, and the error type when it failed. */
   storeOperation(operation: string, store: string, seconds: number, error?: string): void;
+  /** Whether store calls are timed: false once the meter turned out to be a no-op (no SDK registered). */
+  timesStore(): boolean;
 }
 
 const nothing = () => undefined;
@@ -52,6 +54,7 @@ export const noMetrics: Instrumentation = {
   accessTokenRefused: nothing,
   creationLimited: nothing,
   storeOperation: nothing,
+  timesStore: () => false,
 };
 
 /** Metric names: the stable prefix, then what is counted. */
@@ -111,12 +114,24 @@ function instruments(meter: MeterLike) {
 
 /**
  * Records through the meter `getMeter` returns, asked for on first use: a global provider the app registers after
- * building its `anonymousSessions()` but before the first request is still the one used.
+ * building its `anonymousSessions()` but before the first request is still the one used. `isNoop` tells a meter that
+ * records nothing (`@opentelemetry/api` with no SDK registered: its meters stay no-ops for good), so store calls are
+ * then not timed at all: two clock reads and a promise per call, for nothing.
  */
-export function meteredInstrumentation(getMeter: () => MeterLike): Instrumentation {
+export function meteredInstrumentation(getMeter: () => MeterLike, isNoop: (meter: MeterLike) => boolean = () => false): Instrumentation {
   let made: ReturnType<typeof instruments> | undefined;
-  const i = () => (made ??= instruments(getMeter()));
+  let timing = true;
+  const i = () => {
+    if (made) return made;
+    const meter = getMeter();
+    timing = !isNoop(meter);
+    return (made = instruments(meter));
+  };
   return {
+    timesStore: () => {
+      if (!made) i();
+      return timing;
+    },
     enabled: true,
     guestCreated: (via) => i().created.add(1, { [ATTRIBUTE.createdVia]: via }),
     guestStored: (via) => i().stored.add(1, { [ATTRIBUTE.createdVia]: via }),

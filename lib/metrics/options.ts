@@ -11,6 +11,8 @@ export const METER_NAME = 'express-anonymous-session';
 /** The part of `@opentelemetry/api` read when no `meterProvider` is given. */
 export interface OpenTelemetryApi {
   metrics: { getMeter(name: string, version?: string): MeterLike };
+  /** The API's own no-op meter (what `getMeter` answers while no SDK is registered); absent in a stand-in. */
+  createNoopMeter?: () => MeterLike;
 }
 
 /**
@@ -51,7 +53,11 @@ export function resolveMetrics(value: MetricsOptions | false | undefined, logger
     }
     return noMetrics;
   }
-  return meteredInstrumentation(() => api.metrics.getMeter(METER_NAME, VERSION));
+  const noop = api.createNoopMeter?.().constructor;
+  return meteredInstrumentation(
+    () => api.metrics.getMeter(METER_NAME, VERSION),
+    (meter) => noop !== undefined && meter.constructor === noop,
+  );
 }
 
 /** This package's version, for the meter (lib/metrics and dist/metrics both sit two levels below package.json). */

@@ -22,6 +22,7 @@ export function measureStore<S extends AnonymousStore>(store: S, metrics: Instru
       let wrapper = measured.get(method);
       if (!wrapper) {
         wrapper = function measuredStoreOperation(...args: unknown[]): unknown {
+          if (!metrics.timesStore()) return method.apply(target, args);
           const started = performance.now();
           const result = method.apply(target, args);
           if (!isThenable(result)) return result;

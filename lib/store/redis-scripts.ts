@@ -26,7 +26,11 @@ redis.call('HSET', KEYS[1], 'u', ARGV[1], 'c', ARGV[2], 's', ARGV[3], 'e', ARGV[
 redis.call('PEXPIREAT', KEYS[1], ARGV[7] or ARGV[4])
 return 1`);
 
-export const GET = script(`return redis.call('HGETALL', KEYS[1])`);
+/**
+ * The record as one JSON string (`{}` when missing): node-redis decodes a 20-element array reply at ~0.3 µs per
+ * element, so one string and `JSON.parse` cost the returning-guest read ~40% less client CPU (bench/store-micro.ts).
+ */
+export const GET = script(`return cjson.encode(redis.call('HGETALL', KEYS[1]))`);
 
 /** ARGV: lastSeenAt expiresAt [keepUntil]. An expired record waiting for the reaper is not brought back. */
 export const TOUCH = script(`

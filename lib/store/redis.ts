@@ -117,8 +117,8 @@ export class RedisStore implements AnonymousStore {
   }
 
   async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
-    const reply = (await this.run(scripts.GET, sessionId, [])) as string[];
-    const record = reply.length === 0 ? undefined : toRecord(sessionId, reply);
+    const flat = JSON.parse((await this.run(scripts.GET, sessionId, [])) as string) as string[] | Record<string, never>;
+    const record = Array.isArray(flat) ? toRecord(sessionId, flat) : undefined; // cjson writes a missing hash as {}
     // Past its expiry a record waits (for up to `grace`) for the reaper: unknown to every reader, as in the MemoryStore.
     return record && record.expiresAt > Date.now() ? record : undefined;
   }

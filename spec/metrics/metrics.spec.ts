@@ -261,6 +261,32 @@ describe('option metrics', () => {
     }
   });
 
+  it('left out, with @opentelemetry/api but no SDK registered, does not time store calls (its meters stay no-ops)', async () => {
+    const anon = anonymousSessions(options);
+    const now = jest.spyOn(performance, 'now');
+    try {
+      const { sessionId } = await anon.createSession();
+      now.mockClear();
+      await internals(anon).store.get(sessionId);
+      expect(now).not.toHaveBeenCalled();
+      expect(internals(anon).metrics.timesStore()).toBe(false);
+    } finally {
+      now.mockRestore();
+      anon.close();
+    }
+    // Registered before the first use, the SDK gets the store timings.
+    const timed = anonymousSessions(options);
+    otel.setGlobalMeterProvider(reader.provider);
+    try {
+      await timed.createSession();
+      expect(internals(timed).metrics.timesStore()).toBe(true);
+      expect((await reader.read()).has('anonymous_session.store.operation.duration')).toBe(true);
+    } finally {
+      otel.disable();
+      timed.close();
+    }
+  });
+
   it('names the option it refuses', () => {
     const bad = (metrics: unknown) => () => anonymousSessions({ ...options, metrics } as AnonymousSessionsOptions);
     expect(bad('yes')).toThrow(/^metrics: must be an object/);

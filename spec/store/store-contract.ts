@@ -21,6 +21,18 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.get(r.sessionId)).toEqual(r);
     });
 
+    it('reads back any text exactly: unicode, quotes, slashes, control characters, in the metadata and in user ids', async () => {
+      const text = 'é 中文 🛒 "q" \\ / \n\t\u0001 </script> {}[]';
+      const metadata = JSON.stringify({ note: text, nested: { a: [text, 1e21, -0.5, null, true] } });
+      const r = newRecord({ userId: `anon|${text}`, metadata, now: now(), lifetimes: LIFETIMES });
+      await store.create(r);
+      expect(await store.get(r.sessionId)).toEqual(r);
+      const t = now();
+      expect((await store.claim(r.sessionId, { token: 't', userId: `user ${text}`, leaseUntil: t + 30_000, now: t })).status).toBe('claimed');
+      await store.completeClaim(r.sessionId, 't', t);
+      expect(await store.get(r.sessionId)).toMatchObject({ state: 'transferred', transferredTo: `user ${text}`, userId: `anon|${text}` });
+    });
+
     it('refuses to create over an existing id', async () => {
       const r = record();
       await store.create(r);
