@@ -1,8 +1,10 @@
 /**
  * `npm run bench` (full) and `npm run bench -- --quick` (a smoke run proving the harness works).
  * Each case is an Express server in its own process; this process is the load generator (autocannon). Cases and
- * baselines run interleaved (A B, then B A, …); medians are reported with ratios to the baseline and checked against
- * the targets. `--repeat N` runs the cases N times (fresh servers each time) and reports each ratio's median and
+ * baselines run interleaved (A B, then B A, …) at full speed, for req/s and latency; then in duet rounds (both under
+ * the same fixed load at the same time, so this VM's ±10–20% swings in CPU speed hit both sides alike: "duet
+ * benchmarking", Bulej et al., ICPE 2020), for the CPU ratio, the median of the rounds' paired ratios. Targets are
+ * checked against those. `--repeat N` runs the cases N times (fresh servers each time) and reports each ratio's median and
  * spread; a row passes only if every run met its target. Progress goes to stderr as the run goes; results: a table
  * on stdout, JSON in bench/results/. `--cpu-prof` writes a V8 CPU profile of every server to bench/results/profiles/.
  */
@@ -26,6 +28,9 @@ const WARMUP = QUICK ? 0 : 1;
 /** A server's first warm-up: V8 takes 2–3 s of this load to settle (µs/request falls ~45% over the first 3 s). */
 const FIRST_WARMUP = QUICK ? 0 : 3;
 const CONNECTIONS = QUICK ? 4 : 10;
+/** Duet rounds per comparison, and each side's fixed rate as a share of the slower side's full-speed req/s. */
+const DUET_ROUNDS = QUICK ? 1 : 5;
+const DUET_LOAD = 0.35;
 const REPEAT = repeatArg();
 const PROFILE = ARGS.includes('--cpu-prof');
 const ONLY = ARGS.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -50,7 +55,10 @@ interface Measure {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU µs per request in the duet rounds (both sides under the same fixed load at once). */
   cpuPerRequest: number;
+  /** CPU µs per request in the full-speed rounds, one side at a time. */
+  sequentialCpuPerRequest: number;
   redisCommandsPerRequest?: number;
 }
 
@@ -59,8 +67,12 @@ interface Row {
   ours: Measure;
   baseline: Measure;
   baselineName: string;
-  /** ours / baseline CPU per request. */
+  /** ours / baseline CPU per request: the median of the duet rounds' paired ratios. */
   cpuRatio: number;
+  /** Each duet round's ours / baseline CPU per request. */
+  duetRatios: number[];
+  /** ours / baseline CPU per request from the full-speed rounds, one side at a time (informational). */
+  sequentialCpuRatio: number;
   /** ours / baseline requests per second. */
   rpsRatio: number;
   target: string;
@@ -77,6 +89,7 @@ interface Summary {
   inverse?: boolean;
   runs: Row[];
   cpuRatio: Spread;
+  sequentialCpuRatio: Spread;
   rpsRatio: Spread;
   oursCpu: number;
   baseCpu: number;
@@ -105,7 +118,8 @@ async function measure(server: BenchServer, spec: LoadSpec, redis?: Awaited<Retu
   const cpu1 = await server.cpu();
   const c1 = await commands();
   if (r.requests === 0) throw new Error(`${server.name}: no successful request (${r.non2xx} non-2xx, ${r.errors} errors)`);
-  const m: Measure = { rps: r.rps, p50: r.p50, p99: r.p99, cpuPerRequest: (cpu1 - cpu0) / r.requests };
+  const perRequest = (cpu1 - cpu0) / r.requests;
+  const m: Measure = { rps: r.rps, p50: r.p50, p99: r.p99, cpuPerRequest: perRequest, sequentialCpuPerRequest: perRequest };
   if (redis) m.redisCommandsPerRequest = (c1 - c0) / r.requests;
   return m;
 }
@@ -128,17 +142,26 @@ interface Step {
   run: number;
 }
 
-/** Seconds of one `pair()`: warm-ups, then each round's two load runs (plus ~0.3 s of IPC and set-up each). */
-const PAIR_SECONDS = 2 * WARMUP + ROUNDS * 2 * (SECONDS + 0.3);
+/** Seconds of one `pair()`: warm-ups, each round's two load runs (plus ~0.3 s of IPC and set-up each), the duets. */
+const PAIR_SECONDS = 2 * WARMUP + ROUNDS * 2 * (SECONDS + 0.3) + DUET_ROUNDS * (SECONDS + 0.3);
 /** Servers that have had their first (longer) warm-up. */
 const warmed = new WeakSet<BenchServer>();
 const SERVER_START_SECONDS = 1.5;
 
+/** A comparison's two sides: the medians of the full-speed rounds, CPU from the duets, and each duet's ratio. */
+interface Paired {
+  ours: Measure;
+  base: Measure;
+  duetRatios: number[];
+}
+
 /**
- * Interleaved rounds of two servers, the order alternating (A B, B A, A B…) so that neither side always runs
- * first after the other; medians of each metric.
+ * Interleaved full-speed rounds of two servers, the order alternating (A B, B A, A B…) so that neither side always
+ * runs first after the other: req/s, latency, round trips. Then duet rounds: both servers under the same fixed
+ * load at the same time, CPU per request of each, their ratio per round. One side at a time, a ratio moved by up to
+ * ±20% on this VM as its CPU speed swung between the two measurements; at the same time, both see the same swing.
  */
-async function pair(step: Step, ours: BenchServer, base: BenchServer, specOurs: LoadSpec, specBase: LoadSpec, redis?: Awaited<ReturnType<typeof connect>>): Promise<[Measure, Measure]> {
+async function pair(step: Step, ours: BenchServer, base: BenchServer, specOurs: LoadSpec, specBase: LoadSpec, redis?: Awaited<ReturnType<typeof connect>>): Promise<Paired> {
   const where = `${step.label}${REPEAT > 1 ? ` · run ${step.run}/${REPEAT}` : ''}`;
   if (WARMUP) {
     // A server meeting its second baseline (the jose strategy, our token server) has long been warm; a new one
@@ -169,9 +192,29 @@ async function pair(step: Step, ours: BenchServer, base: BenchServer, specOurs: 
     p50: median(ms.map((m) => m.p50)),
     p99: median(ms.map((m) => m.p99)),
     cpuPerRequest: median(ms.map((m) => m.cpuPerRequest)),
+    sequentialCpuPerRequest: median(ms.map((m) => m.sequentialCpuPerRequest)),
     redisCommandsPerRequest: ms[0].redisCommandsPerRequest === undefined ? undefined : median(ms.map((m) => m.redisCommandsPerRequest!)),
   });
-  return [med(a), med(b)];
+  const [o, bm] = [med(a), med(b)];
+
+  // Duets: the same fixed rate on both, well below either's full speed (neither waits for a core the other holds).
+  const rate = Math.max(50, Math.round(DUET_LOAD * Math.min(o.rps, bm.rps)));
+  const oursCpu: number[] = [];
+  const baseCpu: number[] = [];
+  for (let round = 0; round < DUET_ROUNDS; round++) {
+    progress.step(`${where} · duet ${round + 1}/${DUET_ROUNDS}: ${ours.name} and ${base.name} at once, ${rate} req/s each (${SECONDS} s)`, SECONDS + 0.3);
+    const [o0, b0] = await Promise.all([ours.cpu(), base.cpu()]);
+    const [ro, rb] = await Promise.all([load(ours.url, specOurs, SECONDS, CONNECTIONS, rate), load(base.url, specBase, SECONDS, CONNECTIONS, rate)]);
+    const [o1, b1] = await Promise.all([ours.cpu(), base.cpu()]);
+    if (ro.requests === 0 || rb.requests === 0) throw new Error(`${where}: a duet round had no successful request (${ro.non2xx + rb.non2xx} non-2xx, ${ro.errors + rb.errors} errors)`);
+    oursCpu.push((o1 - o0) / ro.requests);
+    baseCpu.push((b1 - b0) / rb.requests);
+  }
+  return {
+    ours: { ...o, cpuPerRequest: median(oursCpu) },
+    base: { ...bm, cpuPerRequest: median(baseCpu) },
+    duetRatios: oursCpu.map((x, i) => x / baseCpu[i]),
+  };
 }
 
 async function cookieOf(url: string, path = '/'): Promise<string> {
@@ -181,10 +224,12 @@ async function cookieOf(url: string, path = '/'): Promise<string> {
   return cookie.split(';')[0];
 }
 
-function row(name: string, ours: Measure, baseline: Measure, baselineName: string, target: string, pass: (cpuRatio: number, rpsRatio: number) => boolean, inverse = false): Row {
-  const cpuRatio = ours.cpuPerRequest / baseline.cpuPerRequest;
+function row(name: string, p: Paired, baselineName: string, target: string, pass: (cpuRatio: number, rpsRatio: number) => boolean, inverse = false): Row {
+  const { ours, base: baseline, duetRatios } = p;
+  const cpuRatio = median(duetRatios);
   const rpsRatio = ours.rps / baseline.rps;
-  const r: Row = { case: name, ours, baseline, baselineName, cpuRatio, rpsRatio, target, pass: pass(cpuRatio, rpsRatio) };
+  const sequentialCpuRatio = ours.sequentialCpuPerRequest / baseline.sequentialCpuPerRequest;
+  const r: Row = { case: name, ours, baseline, baselineName, cpuRatio, duetRatios, sequentialCpuRatio, rpsRatio, target, pass: pass(cpuRatio, rpsRatio) };
   if (inverse) r.inverse = true;
   return r;
 }
@@ -298,23 +343,23 @@ async function runCases(run: number, env: Record<string, string>, redisServer: R
       const base = await start(`session:${kind}`, { CASE: `session:${kind}` });
       const [oc, bc] = [await cookieOf(ours.url), await cookieOf(base.url)];
       const returning = kind === 'memory' ? '1 returning guest, cookie, memory' : '2 returning guest, cookie, Redis';
-      const [o, b] = await pair(step(returning), ours, base, { path: '/', headers: { cookie: oc } }, { path: '/', headers: { cookie: bc } }, kind === 'redis' ? redis : undefined);
+      const o = await pair(step(returning), ours, base, { path: '/', headers: { cookie: oc } }, { path: '/', headers: { cookie: bc } }, kind === 'redis' ? redis : undefined);
       rows.push(
         kind === 'memory'
-          ? row(returning, o, b, 'express-session', 'CPU ≤ 1.15×', (c) => c <= 1.15)
-          : row(returning, o, b, 'express-session + connect-redis', 'CPU ≤ 1.15× (issue #16), ≤ 1 extra Redis round trip', (c) => c <= 1.15 && o.redisCommandsPerRequest! - b.redisCommandsPerRequest! <= 1.01),
+          ? row(returning, o, 'express-session', 'CPU ≤ 1.15×', (c) => c <= 1.15)
+          : row(returning, o, 'express-session + connect-redis', 'CPU ≤ 1.15× (issue #16), ≤ 1 extra Redis round trip', (c) => c <= 1.15 && o.ours.redisCommandsPerRequest! - o.base.redisCommandsPerRequest! <= 1.01),
       );
       if (kind === 'redis') {
         // Where the one extra round trip alone puts a returning guest: the same baseline plus one raw EVALSHA.
         const floor = await start('session:redis-floor', { CASE: 'session:redis-floor' });
         const fc = await cookieOf(floor.url);
-        const [fo, ff] = await pair(step(`${returning} vs its floor`), ours, floor, { path: '/', headers: { cookie: oc } }, { path: '/', headers: { cookie: fc } }, redis);
-        rows.push(row(returning, fo, ff, 'express-session + connect-redis + one raw EVALSHA (the floor)', 'informational', () => true));
+        const fo = await pair(step(`${returning} vs its floor`), ours, floor, { path: '/', headers: { cookie: oc } }, { path: '/', headers: { cookie: fc } }, redis);
+        rows.push(row(returning, fo, 'express-session + connect-redis + one raw EVALSHA (the floor)', 'informational', () => true));
         await floor.stop();
       }
       const fresh = `3 new guest (auto-issue), ${kind}`;
-      const [no, nb] = await pair(step(fresh), ours, base, { path: '/' }, { path: '/' }, kind === 'redis' ? redis : undefined);
-      rows.push(row(fresh, no, nb, 'express-session new session', 'CPU ≤ 1.30×', (c) => c <= 1.3));
+      const no = await pair(step(fresh), ours, base, { path: '/' }, { path: '/' }, kind === 'redis' ? redis : undefined);
+      rows.push(row(fresh, no, 'express-session new session', 'CPU ≤ 1.30×', (c) => c <= 1.3));
       await ours.stop();
       await base.stop();
     }
@@ -328,15 +373,15 @@ async function runCases(run: number, env: Record<string, string>, redisServer: R
       const bearerNoCache = await start('bearer:anon-nocache', { CASE: 'bearer:anon-nocache' });
       const token = ((await (await fetch(`${bearerOurs.url}/anonymous/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { access_token: string }).access_token;
       const bearerSpec = { path: '/api', headers: { authorization: `Bearer ${token}` } };
-      const [bo, bj] = await pair(step('4 bearer route vs jose'), bearerOurs, bearerJose, bearerSpec, bearerSpec);
-      rows.push(row('4 bearer route', bo, bj, 'passport + jose jwtVerify strategy', 'CPU ≤ 1.10×', (c) => c <= 1.1));
-      const [bo2, bp] = await pair(step('4 bearer route vs passport-jwt'), bearerOurs, bearerPj, bearerSpec, bearerSpec);
-      rows.push(row('4 bearer route', bo2, bp, 'passport-jwt', 'req/s ≥ 2.5×', (_c, r) => r >= 2.5));
+      const bo = await pair(step('4 bearer route vs jose'), bearerOurs, bearerJose, bearerSpec, bearerSpec);
+      rows.push(row('4 bearer route', bo, 'passport + jose jwtVerify strategy', 'CPU ≤ 1.10×', (c) => c <= 1.1));
+      const bo2 = await pair(step('4 bearer route vs passport-jwt'), bearerOurs, bearerPj, bearerSpec, bearerSpec);
+      rows.push(row('4 bearer route', bo2, 'passport-jwt', 'req/s ≥ 2.5×', (_c, r) => r >= 2.5));
       // Without the verified-token cache: every request pays the signature check, as the jose baseline does.
-      const [bn, bj2] = await pair(step('4 bearer route, cacheSize 0, vs jose'), bearerNoCache, bearerJose, bearerSpec, bearerSpec);
-      rows.push(row('4 bearer route, cacheSize 0', bn, bj2, 'passport + jose jwtVerify strategy', 'CPU ≤ 1.10×', (c) => c <= 1.1));
-      const [bn2, bp2] = await pair(step('4 bearer route, cacheSize 0, vs passport-jwt'), bearerNoCache, bearerPj, bearerSpec, bearerSpec);
-      rows.push(row('4 bearer route, cacheSize 0', bn2, bp2, 'passport-jwt', 'informational (req/s)', () => true));
+      const bn = await pair(step('4 bearer route, cacheSize 0, vs jose'), bearerNoCache, bearerJose, bearerSpec, bearerSpec);
+      rows.push(row('4 bearer route, cacheSize 0', bn, 'passport + jose jwtVerify strategy', 'CPU ≤ 1.10×', (c) => c <= 1.1));
+      const bn2 = await pair(step('4 bearer route, cacheSize 0, vs passport-jwt'), bearerNoCache, bearerPj, bearerSpec, bearerSpec);
+      rows.push(row('4 bearer route, cacheSize 0', bn2, 'passport-jwt', 'informational (req/s)', () => true));
       for (const s of [bearerOurs, bearerJose, bearerPj, bearerNoCache]) await s.stop();
     }
 
@@ -347,8 +392,8 @@ async function runCases(run: number, env: Record<string, string>, redisServer: R
     if (wanted('5')) {
       progress.step('case 5 (token endpoint): starting the jose sign + store write baseline');
       const tokenJose = await start('token:jose', { CASE: 'token:jose' });
-      const [to, tj] = await pair(step('5 POST /anonymous/token create'), tokenOurs!, tokenJose, createSpec, createSpec);
-      rows.push(row('5 POST /anonymous/token create', to, tj, 'jose sign ×2 + one store write', 'CPU ≤ 1.15×', (c) => c <= 1.15));
+      const to = await pair(step('5 POST /anonymous/token create'), tokenOurs!, tokenJose, createSpec, createSpec);
+      rows.push(row('5 POST /anonymous/token create', to, 'jose sign ×2 + one store write', 'CPU ≤ 1.15×', (c) => c <= 1.15));
       await tokenJose.stop();
     }
 
@@ -360,16 +405,16 @@ async function runCases(run: number, env: Record<string, string>, redisServer: R
         progress.step(`case 6 (peer, ${backend}): starting better-auth for the create run`);
         const creator = await start(`better-auth:${backend}`, { BACKEND: backend }, join(PEER_DIR, 'server.mjs'));
         const createHeaders = { origin: creator.url, 'content-type': 'application/json' };
-        const [pc, bc] = await pair(step(`6 peer: create (better-auth ${backend})`), tokenOurs!, creator, createSpec, { path: '/api/auth/sign-in/anonymous', method: 'POST', headers: createHeaders, body: '{}' });
-        rows.push(row(`6 peer: create (better-auth ${backend})`, pc, bc, `better-auth POST /sign-in/anonymous`, 'peer CPU ≥ 3× ours', (c) => 1 / c >= 3, true));
+        const pc = await pair(step(`6 peer: create (better-auth ${backend})`), tokenOurs!, creator, createSpec, { path: '/api/auth/sign-in/anonymous', method: 'POST', headers: createHeaders, body: '{}' });
+        rows.push(row(`6 peer: create (better-auth ${backend})`, pc, `better-auth POST /sign-in/anonymous`, 'peer CPU ≥ 3× ours', (c) => 1 / c >= 3, true));
         await creator.stop();
         progress.step(`case 6 (peer, ${backend}): starting a fresh better-auth for the returning-guest run`);
         const peerServer = await start(`better-auth:${backend}`, { BACKEND: backend }, join(PEER_DIR, 'server.mjs'));
         const signIn = await fetch(`${peerServer.url}/api/auth/sign-in/anonymous`, { method: 'POST', headers: { origin: peerServer.url, 'content-type': 'application/json' }, body: '{}' });
         const peerCookie = signIn.headers.get('set-cookie')!.split(';')[0];
         const oc = await cookieOf(oursCookie.url);
-        const [pr, br] = await pair(step(`6 peer: returning guest (better-auth ${backend})`), oursCookie, peerServer, { path: '/', headers: { cookie: oc } }, { path: '/api/auth/get-session', headers: { cookie: peerCookie } });
-        rows.push(row(`6 peer: returning guest (better-auth ${backend})`, pr, br, 'better-auth GET /get-session', 'peer CPU ≥ 4× ours', (c) => 1 / c >= 4, true));
+        const pr = await pair(step(`6 peer: returning guest (better-auth ${backend})`), oursCookie, peerServer, { path: '/', headers: { cookie: oc } }, { path: '/api/auth/get-session', headers: { cookie: peerCookie } });
+        rows.push(row(`6 peer: returning guest (better-auth ${backend})`, pr, 'better-auth GET /get-session', 'peer CPU ≥ 4× ours', (c) => 1 / c >= 4, true));
         await peerServer.stop();
       }
       await oursCookie.stop();
@@ -420,6 +465,7 @@ function summarize(runs: Row[][]): Summary[] {
       target: first.target,
       runs: each,
       cpuRatio: spread(each.map((r) => r.cpuRatio)),
+      sequentialCpuRatio: spread(each.map((r) => r.sequentialCpuRatio)),
       rpsRatio: spread(each.map((r) => r.rpsRatio)),
       oursCpu: median(each.map((r) => r.ours.cpuPerRequest)),
       baseCpu: median(each.map((r) => r.baseline.cpuPerRequest)),
@@ -440,24 +486,27 @@ function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awai
   const f = (n: number, d = 0) => n.toFixed(d);
   const summaries = summarize(runs);
   const mode = QUICK ? 'quick' : 'full';
-  console.log(`\nexpress-anonymous-session benchmarks (${mode}: ${REPEAT > 1 ? `${REPEAT} runs × ` : ''}${ROUNDS} round(s) × ${SECONDS} s, ${CONNECTIONS} connections, medians)\n`);
+  console.log(`\nexpress-anonymous-session benchmarks (${mode}: ${REPEAT > 1 ? `${REPEAT} runs × ` : ''}${ROUNDS} full-speed round(s) per side and ${DUET_ROUNDS} duet round(s) × ${SECONDS} s, ${CONNECTIONS} connections, medians)`);
+  console.log(`CPU ratios: both sides under the same fixed load (${DUET_LOAD * 100}% of the slower side's full-speed req/s each) at the same time, the median of the rounds' ratios; "one at a time": the full-speed rounds' ratio, informational\n`);
   if (REPEAT === 1) {
-    console.log(['case', 'baseline', 'ours req/s', 'base req/s', 'ours p50/p99 ms', 'base p50/p99 ms', 'ours CPU µs/req', 'base CPU µs/req', 'CPU ratio', 'req/s ratio', 'target', ''].join(' | '));
+    console.log(['case', 'baseline', 'ours req/s', 'base req/s', 'ours p50/p99 ms', 'base p50/p99 ms', 'ours CPU µs/req (duet)', 'base CPU µs/req (duet)', 'CPU ratio (duet median)', 'duet ratios', 'CPU ratio one at a time', 'req/s ratio', 'target', ''].join(' | '));
     for (const r of runs[0]) {
       const redisNote = r.ours.redisCommandsPerRequest !== undefined ? ` (Redis round trips/req ${f(r.ours.redisCommandsPerRequest, 2)} vs ${f(r.baseline.redisCommandsPerRequest!, 2)})` : '';
       const cpu = r.inverse ? `${f(r.cpuRatio, 2)} (peer ${f(1 / r.cpuRatio, 1)}× ours)` : f(r.cpuRatio, 2);
-      console.log([r.case, r.baselineName, f(r.ours.rps), f(r.baseline.rps), `${r.ours.p50}/${r.ours.p99}`, `${r.baseline.p50}/${r.baseline.p99}`, f(r.ours.cpuPerRequest, 1), f(r.baseline.cpuPerRequest, 1), cpu, f(r.rpsRatio, 2), r.target + redisNote, r.pass ? 'PASS' : 'MISS'].join(' | '));
+      const duets = r.duetRatios.map((x) => f(x, 2)).join(' ');
+      console.log([r.case, r.baselineName, f(r.ours.rps), f(r.baseline.rps), `${r.ours.p50}/${r.ours.p99}`, `${r.baseline.p50}/${r.baseline.p99}`, f(r.ours.cpuPerRequest, 1), f(r.baseline.cpuPerRequest, 1), cpu, duets, f(r.sequentialCpuRatio, 2), f(r.rpsRatio, 2), r.target + redisNote, r.pass ? 'PASS' : 'MISS'].join(' | '));
     }
   } else {
     // Median and spread of each ratio over the runs; a row passes when every run met its target.
     const ratio = (x: Spread, d = 2) => `${f(x.median, d)} (${f(x.min, d)}–${f(x.max, d)})`;
     const inv = (x: Spread): Spread => ({ median: 1 / x.median, min: 1 / x.max, max: 1 / x.min });
-    console.log(['case', 'baseline', 'ours CPU µs/req', 'base CPU µs/req', 'CPU ratio median (min–max)', 'CPU ratio per run', 'req/s ratio median (min–max)', 'target', 'runs meeting it', ''].join(' | '));
+    console.log(['case', 'baseline', 'ours CPU µs/req (duet)', 'base CPU µs/req (duet)', 'CPU ratio median (min–max)', 'CPU ratio per run', 'one at a time, per run', 'req/s ratio median (min–max)', 'target', 'runs meeting it', ''].join(' | '));
     for (const s of summaries) {
       const redisNote = s.roundTrips ? ` (Redis round trips/req ${f(s.roundTrips.ours, 2)} vs ${f(s.roundTrips.baseline, 2)})` : '';
       const cpu = s.inverse ? `peer ${ratio(inv(s.cpuRatio), 1)}× ours` : ratio(s.cpuRatio);
       const perRun = s.runs.map((r) => (s.inverse ? `${f(1 / r.cpuRatio, 1)}×` : f(r.cpuRatio, 2))).join(' ');
-      console.log([s.case, s.baselineName, f(s.oursCpu, 1), f(s.baseCpu, 1), cpu, perRun, ratio(s.rpsRatio), s.target + redisNote, `${s.passes}/${s.runs.length}`, s.pass ? 'PASS' : 'MISS'].join(' | '));
+      const oneAtATime = s.runs.map((r) => (s.inverse ? `${f(1 / r.sequentialCpuRatio, 1)}×` : f(r.sequentialCpuRatio, 2))).join(' ');
+      console.log([s.case, s.baselineName, f(s.oursCpu, 1), f(s.baseCpu, 1), cpu, perRun, oneAtATime, ratio(s.rpsRatio), s.target + redisNote, `${s.passes}/${s.runs.length}`, s.pass ? 'PASS' : 'MISS'].join(' | '));
     }
   }
   console.log('\nmemory');
@@ -478,7 +527,7 @@ function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awai
   if (PROFILE) console.log(`\nCPU profiles: ${PROFILE_DIR} (one directory per server and run; summarize with \`node bench/lib/profile-summary.mjs <file.cpuprofile>\`)`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const out = { mode, date: new Date().toISOString(), node: process.version, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, repeat: REPEAT, rows: REPEAT === 1 ? runs[0] : summaries, runs: REPEAT > 1 ? runs : undefined, memory, scale: scaleResult, reap: reapResult, reapCluster, notes };
+  const out = { mode, date: new Date().toISOString(), node: process.version, rounds: ROUNDS, duetRounds: DUET_ROUNDS, duetLoad: DUET_LOAD, seconds: SECONDS, connections: CONNECTIONS, repeat: REPEAT, rows: REPEAT === 1 ? runs[0] : summaries, runs: REPEAT > 1 ? runs : undefined, memory, scale: scaleResult, reap: reapResult, reapCluster, notes };
   const name = QUICK ? 'quick' : ONLY ? 'partial' : 'latest';
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
   console.log(`\nwritten: bench/results/${name}.json`);

@@ -16,8 +16,11 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** A bounded autocannon run (duration and connections fixed) from this process against one server. */
-export async function load(url: string, spec: LoadSpec, seconds: number, connections: number): Promise<LoadResult> {
+/**
+ * A bounded autocannon run (duration and connections fixed) from this process against one server: as fast as it
+ * answers, or at `rate` requests per second in all.
+ */
+export async function load(url: string, spec: LoadSpec, seconds: number, connections: number, rate?: number): Promise<LoadResult> {
   const result = await autocannon({
     url: url + spec.path,
     method: spec.method ?? 'GET',
@@ -26,6 +29,7 @@ export async function load(url: string, spec: LoadSpec, seconds: number, connect
     duration: seconds,
     connections,
     pipelining: 1,
+    ...(rate === undefined ? {} : { overallRate: rate }),
   });
   const requests = result['2xx'];
   return {
