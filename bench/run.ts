@@ -1,8 +1,8 @@
 /**
  * `npm run bench` (full) and `npm run bench -- --quick` (a smoke run proving the harness works).
  * Each case is an Express server in its own process; this process is the load generator (autocannon). Cases and
- * baselines run interleaved (A B, then B A, …) at full speed, for req/s and latency; then in duet rounds (both under
- * the same fixed load at the same time, so this VM's ±10–20% swings in CPU speed hit both sides alike: "duet
+ * baselines run interleaved (A B, then B A, …) at full speed, for req/s and latency; then in duet rounds (both at
+ * once, each at a fixed share of its own full speed, so this VM's ±10–20% swings in CPU speed hit both alike: "duet
  * benchmarking", Bulej et al., ICPE 2020), for the CPU ratio, the median of the rounds' paired ratios. Targets are
  * checked against those. `--repeat N` runs the cases N times (fresh servers each time) and reports each ratio's median and
  * spread; a row passes only if every run met its target. Progress goes to stderr as the run goes; results: a table
@@ -28,7 +28,7 @@ const WARMUP = QUICK ? 0 : 1;
 /** A server's first warm-up: V8 takes 2–3 s of this load to settle (µs/request falls ~45% over the first 3 s). */
 const FIRST_WARMUP = QUICK ? 0 : 3;
 const CONNECTIONS = QUICK ? 4 : 10;
-/** Duet rounds per comparison, and each side's fixed rate as a share of the slower side's full-speed req/s. */
+/** Duet rounds per comparison, and each side's fixed rate as a share of its own full-speed req/s. */
 const DUET_ROUNDS = QUICK ? 1 : 5;
 const DUET_LOAD = 0.35;
 const REPEAT = repeatArg();
@@ -157,8 +157,8 @@ interface Paired {
 
 /**
  * Interleaved full-speed rounds of two servers, the order alternating (A B, B A, A B…) so that neither side always
- * runs first after the other: req/s, latency, round trips. Then duet rounds: both servers under the same fixed
- * load at the same time, CPU per request of each, their ratio per round. One side at a time, a ratio moved by up to
+ * runs first after the other: req/s, latency, round trips. Then duet rounds: both servers under load at the same
+ * time, each at the same share of its own full speed, CPU per request of each, their ratio per round. One side at a time, a ratio moved by up to
  * ±20% on this VM as its CPU speed swung between the two measurements; at the same time, both see the same swing.
  */
 async function pair(step: Step, ours: BenchServer, base: BenchServer, specOurs: LoadSpec, specBase: LoadSpec, redis?: Awaited<ReturnType<typeof connect>>): Promise<Paired> {
@@ -197,14 +197,17 @@ async function pair(step: Step, ours: BenchServer, base: BenchServer, specOurs: 
   });
   const [o, bm] = [med(a), med(b)];
 
-  // Duets: the same fixed rate on both, well below either's full speed (neither waits for a core the other holds).
-  const rate = Math.max(50, Math.round(DUET_LOAD * Math.min(o.rps, bm.rps)));
+  // Duets: each side at the same share of its own full speed, well below it (neither waits for a core the other
+  // holds). The same share, not the same rate: at a quarter of its speed a server's CPU per request grows with the
+  // idle wake-ups between requests, which would charge the faster side for being faster (ours against the peer).
+  const rateOf = (m: Measure) => Math.max(50, Math.round(DUET_LOAD * m.rps));
+  const [rateOurs, rateBase] = [rateOf(o), rateOf(bm)];
   const oursCpu: number[] = [];
   const baseCpu: number[] = [];
   for (let round = 0; round < DUET_ROUNDS; round++) {
-    progress.step(`${where} · duet ${round + 1}/${DUET_ROUNDS}: ${ours.name} and ${base.name} at once, ${rate} req/s each (${SECONDS} s)`, SECONDS + 0.3);
+    progress.step(`${where} · duet ${round + 1}/${DUET_ROUNDS}: ${ours.name} (${rateOurs} req/s) and ${base.name} (${rateBase} req/s) at once (${SECONDS} s)`, SECONDS + 0.3);
     const [o0, b0] = await Promise.all([ours.cpu(), base.cpu()]);
-    const [ro, rb] = await Promise.all([load(ours.url, specOurs, SECONDS, CONNECTIONS, rate), load(base.url, specBase, SECONDS, CONNECTIONS, rate)]);
+    const [ro, rb] = await Promise.all([load(ours.url, specOurs, SECONDS, CONNECTIONS, rateOurs), load(base.url, specBase, SECONDS, CONNECTIONS, rateBase)]);
     const [o1, b1] = await Promise.all([ours.cpu(), base.cpu()]);
     if (ro.requests === 0 || rb.requests === 0) throw new Error(`${where}: a duet round had no successful request (${ro.non2xx + rb.non2xx} non-2xx, ${ro.errors + rb.errors} errors)`);
     oursCpu.push((o1 - o0) / ro.requests);
@@ -487,7 +490,7 @@ function report(runs: Row[][], memory: Record<string, number>, scaleResult: Awai
   const summaries = summarize(runs);
   const mode = QUICK ? 'quick' : 'full';
   console.log(`\nexpress-anonymous-session benchmarks (${mode}: ${REPEAT > 1 ? `${REPEAT} runs × ` : ''}${ROUNDS} full-speed round(s) per side and ${DUET_ROUNDS} duet round(s) × ${SECONDS} s, ${CONNECTIONS} connections, medians)`);
-  console.log(`CPU ratios: both sides under the same fixed load (${DUET_LOAD * 100}% of the slower side's full-speed req/s each) at the same time, the median of the rounds' ratios; "one at a time": the full-speed rounds' ratio, informational\n`);
+  console.log(`CPU ratios: both sides at once, each at a fixed ${DUET_LOAD * 100}% of its own full-speed req/s, the median of the rounds' ratios; "one at a time": the full-speed rounds' ratio, informational\n`);
   if (REPEAT === 1) {
     console.log(['case', 'baseline', 'ours req/s', 'base req/s', 'ours p50/p99 ms', 'base p50/p99 ms', 'ours CPU µs/req (duet)', 'base CPU µs/req (duet)', 'CPU ratio (duet median)', 'duet ratios', 'CPU ratio one at a time', 'req/s ratio', 'target', ''].join(' | '));
     for (const r of runs[0]) {
