@@ -12,18 +12,17 @@ import { renewGuest } from './grants/renew';
 import { browserGuest } from './grants/browser';
 import { REFRESH_GRANT, selectGrant } from './grants/grant-type';
 import { step } from '../http/async';
-import { pipeline } from '../http/pipeline';
 import { cookieGuest } from './cookie-guest';
 import { isSameOriginBrowser } from '../http/same-site';
 import { GuestHandle } from '../session/anonymous-session';
 
 /**
- * `POST /anonymous/token`, step by step (one Express handler running the steps). The mode follows from `grant_type`,
- * or without one from the body: `session_token` renews; a browser whose cookie already holds a guest gets tokens for
- * that guest; anything else creates a new guest.
+ * `POST /anonymous/token`, step by step. The mode follows from `grant_type`, or without one from the body:
+ * `session_token` renews; a browser whose cookie already holds a guest gets tokens for that guest; anything else
+ * creates a new guest.
  */
 export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorRequestHandler> {
-  return [pipeline([
+  return [
     noStore,
     cookieGuest(ctx.handles),
     parseJson,
@@ -36,7 +35,7 @@ export function tokenEndpoint(ctx: RouterContext): Array<RequestHandler | ErrorR
     respond(ctx),
     countRefusal(ctx),
     renderErrors('oauth', ctx),
-  ])];
+  ];
 }
 
 function readTokenParams(req: Request, _res: Response, next: NextFunction): void {
