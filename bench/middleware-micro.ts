@@ -7,10 +7,10 @@
  * 30) and `N` (requests per round, default 4000).
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { createClient, type RedisClientType } from 'redis';
 import { anonymousSessions, RedisStore } from '../lib';
 import { TEST_KEYS } from '../spec/support/keys';
-import { startRedisServer } from '../spec/support/redis-server';
+import { GET } from '../lib/store/redis-scripts';
+import { privateRedis } from './lib/redis';
 import { cpuPerOp, median, type Op } from './lib/cpu';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 30);
@@ -35,10 +35,7 @@ function run(middleware: RequestHandler, sessionId: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const server = await startRedisServer();
-  const client = createClient({ url: server.url, disableOfflineQueue: true }) as RedisClientType;
-  client.on('error', () => undefined);
-  await client.connect();
+  const { server, client } = await privateRedis();
   try {
     const store = new RedisStore({ client, prefix: 'micro:' });
     const anon = anonymousSessions({
@@ -52,7 +49,7 @@ async function main(): Promise<void> {
     });
     const record = await anon.createSession({ metadata: { cart: ['tea'] } });
     const middleware = anon.middleware();
-    const sha = (await client.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))")) as string;
+    const sha = (await client.scriptLoad(GET.source)) as string;
     const key = store.key(record.sessionId);
     const ops: Record<string, Op> = {
       'floor: raw EVALSHA': async () => JSON.parse((await client.evalSha(sha, { keys: [key], arguments: [] })) as string),

@@ -6,10 +6,10 @@
  *
  *   node --import=tsx bench/store-micro.ts [--rounds=15] [--ops=4000]
  */
-import { createClient, type RedisClientType } from 'redis';
 import { RedisStore } from '../lib';
 import { newRecord } from '../lib/session/record';
-import { startRedisServer } from '../spec/support/redis-server';
+import { GET } from '../lib/store/redis-scripts';
+import { privateRedis } from './lib/redis';
 import { cpuPerOp, median, type Op } from './lib/cpu';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
@@ -18,10 +18,7 @@ const OPS = arg('ops', 4000);
 
 
 async function main(): Promise<void> {
-  const server = await startRedisServer();
-  const client = createClient({ url: server.url, disableOfflineQueue: true }) as RedisClientType;
-  client.on('error', () => undefined);
-  await client.connect();
+  const { server, client } = await privateRedis();
   try {
     const store = new RedisStore({ client, prefix: 'micro:' });
     const record = newRecord({ userId: 'anon|micro', metadata: '{"cart":["tea"]}', now: Date.now(), lifetimes: { idle: 3600, absolute: 86400 } });
@@ -30,7 +27,7 @@ async function main(): Promise<void> {
     const key = store.key(record.sessionId);
     const sha = (await client.scriptLoad("return redis.call('HGETALL', KEYS[1])")) as string;
     const joined = (await client.scriptLoad("return table.concat(redis.call('HGETALL', KEYS[1]), '\\n')")) as string;
-    const cjson = (await client.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))")) as string;
+    const cjson = (await client.scriptLoad(GET.source)) as string;
     const ops: Record<string, Op> = {
       'raw EVALSHA (cjson) + JSON.parse': async () => JSON.parse((await client.evalSha(cjson, { keys: [key], arguments: [] })) as string),
       'raw EVALSHA (one joined string)': async () => ((await client.evalSha(joined, { keys: [key], arguments: [] })) as string).split('\n'),

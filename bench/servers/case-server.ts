@@ -15,6 +15,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { anonymousSessions, MemoryStore, RedisStore, type AnonymousStore, type KeysOption } from '../../lib';
 import { newRecord } from '../../lib/session/record';
+import { GET } from '../../lib/store/redis-scripts';
 
 const CASE = process.env.CASE ?? '';
 const keysJson = JSON.parse(process.env.EAS_BENCH_KEYS ?? '{}') as { pem: string; secret: string };
@@ -62,7 +63,7 @@ async function build(): Promise<Express> {
       const key = `${prefix}s:{floor}`;
       const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
       await client!.hSet(key, { u: record.userId, c: record.createdAt, s: record.lastSeenAt, e: record.expiresAt, a: record.absoluteExpiresAt, m: record.metadata, v: record.version, st: 'active' });
-      const sha = await client!.scriptLoad("return cjson.encode(redis.call('HGETALL', KEYS[1]))");
+      const sha = await client!.scriptLoad(GET.source); // exactly what RedisStore.get() sends
       app.get('/', async (req, res) => {
         if (req.session.anonymous === undefined) req.session.anonymous = randomUUID();
         const flat = JSON.parse((await client!.evalSha(sha, { keys: [key], arguments: [] })) as string) as string[];
