@@ -1,5 +1,5 @@
 /**
- * `node --import=tsx bench/middleware-micro.ts`: case 2's code of ours, without HTTP and without express-session.
+ * `node --require=tsx/cjs bench/middleware-micro.ts`: case 2's code of ours, without HTTP and without express-session.
  * In one process against a private redis-server: `anon.middleware()` on a fake request whose express-session holds a
  * returning guest, beside the floor (one raw `EVALSHA` of the same read script) and `RedisStore.get()` alone. 10 in
  * flight, interleaved rounds, client CPU µs per request and the median of the paired differences to the floor: it

@@ -1,5 +1,5 @@
 /**
- * What `RedisStore`'s `waitForReplicas` costs: `node --import=tsx bench/replication-wait.ts`.
+ * What `RedisStore`'s `waitForReplicas` costs: `node --require=tsx/cjs bench/replication-wait.ts`.
  *
  * A private master and its replica on loopback (nothing on disk). Measures, per transfer completion:
  *   1. completeClaim alone, and completeClaim + awaitReplication (WAIT 1 100), one at a time;

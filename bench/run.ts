@@ -292,7 +292,7 @@ async function main(): Promise<void> {
       progress.step(`memory: ${count.toLocaleString('en')} sessions into Redis (empty metadata, then 1 KiB), then into the MemoryStore`, memorySeconds);
       memory.redisBytesPerEmptySession = await redisBytesPerSession(redisServer.url, count, 'empty');
       memory.redisBytesPer1KiBSession = await redisBytesPerSession(redisServer.url, count, '1KiB');
-      const heap = execFileSync(process.execPath, ['--expose-gc', '--import=tsx', join(__dirname, 'lib', 'heap-probe.ts')], { encoding: 'utf8', env: { ...process.env, COUNT: String(count) } });
+      const heap = execFileSync(process.execPath, ['--expose-gc', '--require=tsx/cjs', join(__dirname, 'lib', 'heap-probe.ts')], { encoding: 'utf8', env: { ...process.env, COUNT: String(count) } });
       memory.memoryStoreHeapBytesPerSession = Number(heap.trim().split('\n').pop());
     }
 

@@ -4,7 +4,7 @@
  * decodes each of its ~20 elements: ~1.5× the CPU), and connect-redis's `GET` + `JSON.parse` (the baseline's read). Client CPU per operation
  * (`process.cpuUsage`), interleaved rounds, medians; "1 in flight" is how a server issues a returning guest's read.
  *
- *   node --import=tsx bench/store-micro.ts [--rounds=15] [--ops=4000]
+ *   node --require=tsx/cjs bench/store-micro.ts [--rounds=15] [--ops=4000]
  */
 import { RedisStore } from '../lib';
 import { newRecord } from '../lib/session/record';

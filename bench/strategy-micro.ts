@@ -1,5 +1,5 @@
 /**
- * `node --import=tsx bench/strategy-micro.ts`: our strategy (`cacheSize: 0`) against the minimal passport + jose
+ * `node --require=tsx/cjs bench/strategy-micro.ts`: our strategy (`cacheSize: 0`) against the minimal passport + jose
  * `jwtVerify` strategy of case 4, in one process, without HTTP: `passport.authenticate` on a fake request, 10 in
  * flight, interleaved rounds, CPU µs per verification and the median of the paired differences. It resolves a few
  * µs where an HTTP run's noise is ±5%. `STUB=1` replaces WebCrypto's verify with `true` (the same work on both

@@ -14,7 +14,7 @@ export interface BenchServer {
  * the child's node (e.g. `--cpu-prof`).
  */
 export function startServer(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchServer> {
-  const execArgv = [...(script.endsWith('.ts') ? ['--import=tsx'] : []), ...nodeArgs];
+  const execArgv = [...(script.endsWith('.ts') ? ['--require=tsx/cjs'] : []), ...nodeArgs];
   const child = fork(script, [], { env: { ...process.env, ...env, NODE_ENV: 'production' }, execArgv, silent: true });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -3,7 +3,8 @@
 // For each profile: the share of busy time (idle excluded) by area (GC, WebCrypto, jose, our lib, passport,
 // Express, Node's HTTP), then the functions with the most self time. Profiles sample wall time, so on a loaded
 // machine compare shares between two servers profiled in the same run, not absolute milliseconds.
-// A process started with --import=tsx writes two profiles; the main thread's is the larger *.0.001.cpuprofile.
+// Servers start with --require=tsx/cjs, so each writes one profile (the main thread's); a process started with tsx's ESM
+// hooks would write a second, small one for its hooks thread.
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);

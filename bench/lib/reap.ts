@@ -41,7 +41,7 @@ export async function reapBench(url: string, count: number, batch = DEFAULT_REAP
   events.on('expired', () => void delivered++);
   const reaper = new Reaper(store.guests, events, { ...DEFAULT_REAPER, batch }, Date.now, logger);
 
-  const probe = fork(join(__dirname, 'latency-probe.ts'), [], { execArgv: ['--import=tsx'], env: { ...process.env, REDIS_URL: url } });
+  const probe = fork(join(__dirname, 'latency-probe.ts'), [], { execArgv: ['--require=tsx/cjs'], env: { ...process.env, REDIS_URL: url } });
   await new Promise((resolve) => probe.once('message', resolve));
   await client.configResetStat();
   const t = process.hrtime.bigint();
@@ -90,7 +90,7 @@ export async function reapClusterBench(count: number): Promise<ReapResult & { ma
     let delivered = 0;
     events.on('expired', () => void delivered++);
     const reaper = new Reaper(store.guests, events, DEFAULT_REAPER, Date.now, logger);
-    const probe = fork(join(__dirname, 'latency-probe.ts'), [], { execArgv: ['--import=tsx'], env: { ...process.env, REDIS_URL: local.urls[0] } });
+    const probe = fork(join(__dirname, 'latency-probe.ts'), [], { execArgv: ['--require=tsx/cjs'], env: { ...process.env, REDIS_URL: local.urls[0] } });
     await new Promise((resolve) => probe.once('message', resolve));
     for (const node of nodes) await node.configResetStat();
     const t = process.hrtime.bigint();

@@ -5,6 +5,7 @@ import { RedisStore } from '../../lib';
 import { newRecord, type ActiveRecord } from '../../lib/session/record';
 import { useRedisClient } from '../support/redis-client';
 import { redisUrl, uniquePrefix } from '../support/redis';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 
 const client = useRedisClient();
 const MAIN = join(__dirname, '../../lib/cli/main.ts');
@@ -12,7 +13,7 @@ const MAIN = join(__dirname, '../../lib/cli/main.ts');
 /** Runs the CLI to its end: exit code, stdout, stderr. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import=tsx', MAIN, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...TYPESCRIPT_CHILD, MAIN, ...args], { timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

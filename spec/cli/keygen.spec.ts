@@ -3,20 +3,13 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { buildApp } from '../support/app';
 import { decode } from '../support/oauth';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 
 const CLI = join(__dirname, '../../lib/cli/main.ts');
 /** What `npm run keygen -- …` runs in a clone (no build needed), and `npx express-anonymous-session keygen` after install. */
-const keygen = (...args: string[]): string => {
-  const run = () => execFileSync(process.execPath, ['--import=tsx', CLI, 'keygen', ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
-  try {
-    return run();
-  } catch (err) {
-    // A child once hung in the tsx loader's start-up (no CPU, futex wait) and held CI for 20 minutes: bound it, and
-    // run it once more only when it was killed for time (a keygen that fails fails at once, and is not retried).
-    if ((err as { signal?: string }).signal !== 'SIGKILL') throw err;
-    return run();
-  }
-};
+const keygen = (...args: string[]): string =>
+  // Bounded: a child that hangs fails this test in 30 s instead of holding CI (see spec/support/typescript-child.ts).
+  execFileSync(process.execPath, [...TYPESCRIPT_CHILD, CLI, 'keygen', ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
 
 describe('express-anonymous-session keygen', () => {
   it.each([
@@ -33,7 +26,7 @@ describe('express-anonymous-session keygen', () => {
   it('with no command prints nothing on stdout and exits 2: ANON_KEYS="$(npx express-anonymous-session)" cannot come out empty unnoticed', () => {
     let failure: { status?: number; stdout?: string } | undefined;
     try {
-      execFileSync(process.execPath, ['--import=tsx', CLI], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(process.execPath, [...TYPESCRIPT_CHILD, CLI], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       failure = err as { status?: number; stdout?: string };
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { freePort } from '../support/redis-server';
 import { eventually } from '../support/eventually';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { driveCompleteApp, driveQuickStart } = require('../support/complete-app-flows.cjs') as {
   driveCompleteApp(base: string): Promise<string[]>;
@@ -185,7 +186,7 @@ describe('README.md: the runnable blocks run as pasted', () => {
     const file = join(OUT, `run-${name}.ts`);
     writeFileSync(file, block.code);
     let stderr = '';
-    child = spawn(process.execPath, ['--import=tsx', file], { cwd: OUT, env: { ...process.env, PORT: String(port), NODE_ENV: 'development' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(process.execPath, [...TYPESCRIPT_CHILD, file], { cwd: OUT, env: { ...process.env, PORT: String(port), NODE_ENV: 'development' }, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const base = `http://127.0.0.1:${port}`;
     const up = await eventually(() => fetch(`${base}/`).then(() => true, () => false), (ok) => ok, 20_000, 100);

@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 
 const ROOT = join(__dirname, '..', '..');
 const START_TIMEOUT_MS = 20_000;
 
 /**
- * The example shop as `npm start` runs it (`node --import=tsx example-app/server.ts`, the script in package.json),
+ * The example shop as `npm start` runs it (`node --require=tsx/cjs example-app/server.ts`, the script in package.json),
  * in its own process, with only the environment a test gives it: not the test runner's REDIS_URL or NODE_ENV.
  */
 export interface ShopProcess {
@@ -19,7 +20,7 @@ export interface ShopProcess {
 }
 
 function spawnShop(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import=tsx', 'example-app/server.ts'], {
+  const child = spawn(process.execPath, [...TYPESCRIPT_CHILD, 'example-app/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

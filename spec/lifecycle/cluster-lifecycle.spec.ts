@@ -6,6 +6,7 @@ import { newRecord } from '../../lib/session/record';
 import { useLocalCluster } from '../support/redis-cluster';
 import { uniquePrefix } from '../support/redis';
 import { describeLifecycle, movableClock } from './lifecycle-contract';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 
 /** The same behaviour on a local 3-master Redis Cluster: every script keeps to one slot; SCAN runs on each master. */
 const local = useLocalCluster();
@@ -37,7 +38,7 @@ describe('the CLI on Redis Cluster', () => {
     for (let i = 0; i < 30; i++) await store.create(newRecord({ userId: `anon|c${i % 10}`, metadata: '{}', now: clock.now(), lifetimes: { idle: 60, absolute: 600 } }));
     const cli = async (...args: string[]) => {
       const main = join(__dirname, '../../lib/cli/main.ts');
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', main, ...args, '--redis-url', local.cluster().urls.join(','), '--prefix', prefix]);
+      const { stdout } = await promisify(execFile)(process.execPath, [...TYPESCRIPT_CHILD, main, ...args, '--redis-url', local.cluster().urls.join(','), '--prefix', prefix]);
       return JSON.parse(stdout) as Record<string, unknown>;
     };
     expect(await cli('count', '--exact')).toEqual({ guests: 10, sessions: 30, active: 30, revoked: 0, transferred: 0, expired: 0 });

@@ -4,6 +4,7 @@ import { anonymousSessions, RedisStore, type GuestExpiredEvent } from '../../lib
 import { TEST_KEYS } from '../support/keys';
 import { useRedisClient } from '../support/redis-client';
 import { redisUrl, uniquePrefix } from '../support/redis';
+import { TYPESCRIPT_CHILD } from '../support/typescript-child';
 
 const client = useRedisClient();
 /** Past the guests' idle expiry (an hour) and the expiry index's 10-minute slot. */
@@ -11,7 +12,7 @@ const OFFSET_MS = (3600 + 11 * 60) * 1000;
 
 /** Runs spec/support/lifecycle-process.ts to its end (or its death); answers its stdout and how it ended. */
 function run(env: Record<string, string>): Promise<{ stdout: string; signal: NodeJS.Signals | null; code: number | null }> {
-  const child = spawn(process.execPath, ['--import=tsx', join(__dirname, '../support/lifecycle-process.ts')], {
+  const child = spawn(process.execPath, [...TYPESCRIPT_CHILD, join(__dirname, '../support/lifecycle-process.ts')], {
     env: { ...process.env, REDIS_URL: redisUrl(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TYPESCRIPT_CHILD } from './typescript-child';
 
 export interface AppProcess {
   url: string;
@@ -9,7 +10,7 @@ export interface AppProcess {
 
 /** Starts a script (path relative to spec/support) in its own Node process, TypeScript through tsx, and waits for its port. */
 export function startAppProcess(script: string, env: Record<string, string>): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', join(__dirname, script)], {
+  const child = spawn(process.execPath, [...TYPESCRIPT_CHILD, join(__dirname, script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
