@@ -29,9 +29,16 @@ interface Layer {
   name?: string;
 }
 
+/** Per app: an API-only app asks on every request, and its middleware stack is set up before it serves. */
+const usesSession = new WeakMap<object, boolean>();
+
 /** Whether express-session is mounted on the app (Express 4 keeps the stack at `app._router`, Express 5 at `app.router`). */
 function appUsesExpressSession(req: Request): boolean {
   const app = req.app as unknown as { _router?: { stack?: Layer[] }; router?: { stack?: Layer[] } };
-  const stack = app._router?.stack ?? app.router?.stack ?? [];
-  return stack.some((layer) => layer.name === 'session');
+  let uses = usesSession.get(app);
+  if (uses === undefined) {
+    const stack = app._router?.stack ?? app.router?.stack ?? [];
+    usesSession.set(app, (uses = stack.some((layer) => layer.name === 'session')));
+  }
+  return uses;
 }

@@ -22,8 +22,9 @@ export async function createGuest(ctx: RouterContext, req: Request): Promise<Act
   }
   const draft = ctx.sessions.draft({ metadata: p.metadata === undefined ? {} : metadataObject(p.metadata), userId: p.user_id });
   const key = creationKey(req);
+  if (key === undefined) return ctx.sessions.persist(draft, { req, via: 'token_endpoint' });
   // A key is scoped to its client, and only its hash is stored.
-  const idempotencyKey = key === undefined ? undefined : createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
+  const idempotencyKey = createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
   // A retry repeats its request; the same key with another body is a mistake or an attacker, never a replay.
   const idempotencyFingerprint = createHash('sha256').update(JSON.stringify([p.metadata ?? null, p.user_id ?? null, p.scope ?? null, p.audience ?? null])).digest('base64url');
   return ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint, via: 'token_endpoint' });
