@@ -31,6 +31,8 @@ const CONNECTIONS = QUICK ? 4 : 10;
 /** Duet rounds per comparison, and each side's fixed rate as a share of its own full-speed req/s. */
 const DUET_ROUNDS = QUICK ? 1 : 5;
 const DUET_LOAD = 0.35;
+/** About how long `tsc -p tsconfig.build.json` takes here. */
+const BUILD_SECONDS = 10;
 const REPEAT = repeatArg();
 const PROFILE = ARGS.includes('--cpu-prof');
 const ONLY = ARGS.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -256,6 +258,7 @@ async function main(): Promise<void> {
   const memorySeconds = QUICK ? 3 : 10;
   const scaleSeconds = QUICK ? 10 : 30;
   const peerInstallSeconds = 90;
+  if (process.env.BENCH_LIB !== 'lib') progress.plan(BUILD_SECONDS);
   const reapSeconds = QUICK ? 5 : 20;
   progress.plan(REPEAT * (plan.pairs * PAIR_SECONDS + plan.servers * (SERVER_START_SECONDS + FIRST_WARMUP - WARMUP)));
   if (plan.memory) progress.plan(memorySeconds);
@@ -271,6 +274,12 @@ async function main(): Promise<void> {
 
   // The peer is installed before anything is measured: npm's CPU would disturb a measurement running beside it.
   if (installPeerFirst) await installPeer(peerInstallSeconds);
+
+  // The servers run the library as published (dist/, see bench/servers/case-server.ts): built from lib/ now.
+  if (process.env.BENCH_LIB !== 'lib') {
+    progress.step('building the library into dist/ (tsc): the servers run it as it is published', BUILD_SECONDS);
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', 'tsconfig.build.json')], { stdio: 'inherit' });
+  }
 
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const env = { EAS_BENCH_KEYS: JSON.stringify({ pem, secret: randomBytes(32).toString('base64url') }) };
