@@ -29,8 +29,19 @@ async function main(): Promise<void> {
       servers.push(await startServer(c, join(__dirname, 'servers/case-server.ts'), { ...env, REDIS_URL: redis.url, CASE: name, ...(lib ? { BENCH_LIB: lib } : {}), ...(extra ? { BENCH_ANON_OPTIONS: extra } : {}) }, process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=/tmp/prof/${spec0.replace(/\W/g, '_')}`] : []));
     }
     const token = CASES.map((c) => c.startsWith('token:'));
-    const cookies = await Promise.all(servers.map(async (s, i) => (token[i] ? '' : (await fetch(s.url + '/')).headers.get('set-cookie')!.split(';')[0])));
-    const spec = (i: number): LoadSpec => (token[i] ? { path: '/anonymous/token', method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{}' } : { path: '/', headers: { cookie: cookies[i] } });
+    const bearer = CASES.map((c) => c.startsWith('bearer:'));
+    // One access token from the first bearer server serves them all (they share the keys).
+    const firstBearer = servers[bearer.indexOf(true)];
+    const accessToken = firstBearer
+      ? ((await (await fetch(`${firstBearer.url}/anonymous/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { access_token: string }).access_token
+      : '';
+    const cookies = await Promise.all(servers.map(async (s, i) => (token[i] || bearer[i] ? '' : (await fetch(s.url + '/')).headers.get('set-cookie')!.split(';')[0])));
+    const spec = (i: number): LoadSpec =>
+      token[i]
+        ? { path: '/anonymous/token', method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{}' }
+        : bearer[i]
+          ? { path: '/api', headers: { authorization: `Bearer ${accessToken}` } }
+          : { path: '/', headers: { cookie: cookies[i] } };
     for (let w = 0; w < 3; w++) await Promise.all(servers.map((s, i) => load(s.url, spec(i), 4, 10)));
     const per: number[][] = servers.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
