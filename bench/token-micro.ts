@@ -5,14 +5,13 @@
  * draft, then `TokenService.issue`). 10 in flight, interleaved rounds, CPU µs per call (WebCrypto's thread pool
  * included) and the median of the paired differences. `ROUNDS` (default 30), `N` (calls per round, default 1000).
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { anonymousSessions, MemoryStore } from '../lib';
-import { newRecord } from '../lib/session/record';
 import { grantFor } from '../lib/tokens/grant';
 import { DEFAULT_CLIENT_ID } from '../lib/tokens/options';
 import { internalsOf } from '../lib/internals';
 import { cpuPerOp, median, type Op } from './lib/cpu';
+import { baselineCreate } from './lib/baseline-create';
 
 const ISSUER = 'http://127.0.0.1';
 const AUDIENCE = 'bench-api';
@@ -31,19 +30,7 @@ async function main(): Promise<void> {
   const store = new MemoryStore({ maxSessions: 5_000_000 });
   const accessKey = createPrivateKey(pem);
   const secret = Buffer.from(secretText, 'base64url');
-  const floor: Op = async () => {
-    const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
-    await store.create(record);
-    const now = Math.floor(Date.now() / 1000);
-    return Promise.all([
-      new SignJWT({ client_id: 'default', scope: '', sid: record.sessionId, anonymous: true })
-        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }).setIssuer(ISSUER).setSubject(record.userId)
-        .setAudience(AUDIENCE).setIssuedAt(now).setExpirationTime(now + 900).setJti(randomUUID()).sign(accessKey),
-      new SignJWT({ user_id: record.userId, session_id: record.sessionId, created_at: now, metadata: {}, client_id: 'default' })
-        .setProtectedHeader({ alg: 'HS256', typ: 'anon-session+jwt', kid: 's' }).setIssuer(ISSUER).setAudience(`${ISSUER}/anonymous/token`)
-        .setIssuedAt(now).setExpirationTime(now + 2592000).setJti(randomUUID()).sign(secret),
-    ]);
-  };
+  const floor: Op = () => baselineCreate(store, accessKey, secret, ISSUER, AUDIENCE);
   const ops: Record<string, Op> = {
     'floor: store.create + 2 × SignJWT': floor,
     'persist(draft) + tokens.issue()': async () => tokens.issue(await sessions.persist(sessions.draft(), { via: 'token_endpoint' }), request),

@@ -11,11 +11,12 @@ import { Strategy as PassportStrategy } from 'passport-strategy';
 import { Strategy as JwtStrategy, ExtractJwt } from 'passport-jwt';
 import { RedisStore as SessionRedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
 import type { AnonymousStore, KeysOption } from '../../lib';
 import { newRecord } from '../../lib/session/record';
 import { GET } from '../../lib/store/redis-scripts';
+import { baselineCreate } from '../lib/baseline-create';
 
 const CASE = process.env.CASE ?? '';
 // The library as it is published: tsc's output in dist/, which bench/run.ts builds first. Through tsx (lib/, with
@@ -138,17 +139,7 @@ async function build(): Promise<Express> {
     const accessKey = createPrivateKey(keysJson.pem);
     const secret = Buffer.from(keysJson.secret, 'base64url');
     app.post('/anonymous/token', express.json(), async (_req, res) => {
-      const record = newRecord({ userId: `anon|${randomUUID()}`, metadata: '{}', now: Date.now(), lifetimes: { idle: 604800, absolute: 2592000 } });
-      await store.create(record);
-      const now = Math.floor(Date.now() / 1000);
-      const [access_token, session_token] = await Promise.all([
-        new SignJWT({ client_id: 'default', scope: '', sid: record.sessionId, anonymous: true })
-          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }).setIssuer(ISSUER).setSubject(record.userId)
-          .setAudience(AUDIENCE).setIssuedAt(now).setExpirationTime(now + 900).setJti(randomUUID()).sign(accessKey),
-        new SignJWT({ user_id: record.userId, session_id: record.sessionId, created_at: now, metadata: {}, client_id: 'default' })
-          .setProtectedHeader({ alg: 'HS256', typ: 'anon-session+jwt', kid: 's' }).setIssuer(ISSUER).setAudience(`${ISSUER}/anonymous/token`)
-          .setIssuedAt(now).setExpirationTime(now + 2592000).setJti(randomUUID()).sign(secret),
-      ]);
+      const { access_token, session_token } = await baselineCreate(store, accessKey, secret, ISSUER, AUDIENCE);
       res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json({ token_type: 'Bearer', access_token, expires_in: 900, scope: '', session_token, session_expires_in: 2592000 });
     });
     return app;
