@@ -10,8 +10,10 @@ import { RedisGuests } from './redis-guests';
 import { isClusterClient } from './redis-scan';
 import { reservedSession } from './types';
 import { Deadlines } from './deadlines';
+import { RedisReadCache, type ReadCacheStats, type TrackingClient } from './redis-read-cache';
 
 export type { WaitForReplicas } from './redis-replies';
+export type { ReadCacheStats } from './redis-read-cache';
 
 /**
  * The part of a node-redis client (v5+) this store uses: `createClient()` and `createCluster()` both fit,
@@ -54,6 +56,14 @@ export interface RedisStoreOptions {
    * shards a single endpoint and refuses cross-slot scripts.
    */
   cluster?: boolean;
+  /**
+   * Keep the records this process reads, so a returning guest costs no Redis round trip: Redis client-side caching
+   * (RESP3 `CLIENT TRACKING`) on a second connection, `client.duplicate()`, over which Redis reports every change to
+   * a record this process holds and the store drops it. This process's own writes are seen at once; another process's
+   * one network hop after Redis applies them (a revocation, a transfer). Needs Redis 6+ and a `createClient()` client
+   * (not a cluster). `true` keeps up to 10,000 records; `{ maxEntries }` sets the bound. Default off.
+   */
+  cache?: boolean | { maxEntries?: number };
 }
 
 /**
@@ -78,9 +88,10 @@ export class RedisStore implements AnonymousStore {
   private readonly index: RedisGuests;
   /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the indexes, in redis-guests.ts. */
   readonly guests: GuestLifecycleStore;
+  private readonly cache: RedisReadCache<AnonymousSessionRecord> | undefined;
 
   constructor(options: RedisStoreOptions) {
-    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster']);
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster', 'cache']);
     const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
@@ -93,6 +104,7 @@ export class RedisStore implements AnonymousStore {
     this.replication = o.waitForReplicas === undefined ? undefined : resolveWait(o.waitForReplicas, client, this.timeout);
     this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
     const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
+    this.cache = readCache(o.cache, client, cluster);
     this.guests = this.index = new RedisGuests({
       prefix: this.prefix,
       cluster,
@@ -117,6 +129,31 @@ export class RedisStore implements AnonymousStore {
   }
 
   async get(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const key = this.key(sessionId);
+      let record = cache.peek(key);
+      if (record === undefined) {
+        const loaded = (await this.bounded(() => cache.load(key, (hash) => hashToRecord(sessionId, hash)))) as AnonymousSessionRecord | undefined | null;
+        if (loaded === null) return this.read(sessionId); // the tracking connection is down
+        record = loaded;
+      }
+      return record && record.expiresAt > Date.now() ? { ...record } : undefined; // a copy: callers may change theirs
+    }
+    return this.read(sessionId);
+  }
+
+  /** How the read cache (`cache`) is doing, or `undefined` when it is off. */
+  cacheStats(): ReadCacheStats | undefined {
+    return this.cache?.stats();
+  }
+
+  /** Closes the read cache's connection (`cache`); the client you passed in is yours to close. */
+  async close(): Promise<void> {
+    await this.cache?.close();
+  }
+
+  private async read(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
     const flat = JSON.parse((await this.run(scripts.GET, sessionId, [])) as string) as string[] | Record<string, never>;
     const record = Array.isArray(flat) ? toRecord(sessionId, flat) : undefined; // cjson writes a missing hash as {}
     // Past its expiry a record waits (for up to `grace`) for the reaper: unknown to every reader, as in the MemoryStore.
@@ -293,7 +330,11 @@ export class RedisStore implements AnonymousStore {
 
   /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
   private runKeys(script: scripts.Script, keys: string[], args: string[]): Promise<unknown> {
-    return this.bounded(() => this.evalScript(script, { keys, arguments: args }));
+    const cache = this.cache;
+    if (cache === undefined || script === scripts.GET) return this.bounded(() => this.evalScript(script, { keys, arguments: args }));
+    // A write (or a read-only script; dropping costs nothing): see RedisReadCache on why before and after.
+    cache.written(keys);
+    return this.bounded(() => this.evalScript(script, { keys, arguments: args })).finally(() => cache.written(keys));
   }
 
   private async evalScript(script: scripts.Script, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
@@ -320,6 +361,30 @@ export class RedisStore implements AnonymousStore {
       throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter, err);
     }
   }
+}
+
+function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean): RedisReadCache<AnonymousSessionRecord> | undefined {
+  if (option === undefined || option === false) return undefined;
+  const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries']);
+  const maxEntries = positiveInteger(o.maxEntries ?? 10_000, 'RedisStore.cache.maxEntries');
+  const duplicate = (client as { duplicate?: (overrides: object) => TrackingClient }).duplicate;
+  if (cluster || isClusterClient(client)) {
+    throw new ConfigurationError('RedisStore.cache', 'needs a single Redis server (createClient()); Redis Cluster clients are not supported, leave cache off');
+  }
+  if (typeof duplicate !== 'function') {
+    throw new ConfigurationError('RedisStore.cache', 'needs a node-redis (v5+) client: it opens its tracking connection with client.duplicate()');
+  }
+  // RESP3 carries the invalidation pushes on the reading connection itself; the name shows it in CLIENT LIST.
+  const tracker = duplicate.call(client, { RESP: 3, emitInvalidate: true, name: 'eas-read-cache' });
+  return new RedisReadCache<AnonymousSessionRecord>(tracker, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'));
+}
+
+/** The record from a RESP3 `HGETALL` reply (an object), or `undefined` for a missing hash. */
+function hashToRecord(sessionId: string, hash: Record<string, string>): AnonymousSessionRecord | undefined {
+  if (hash.u === undefined) return undefined;
+  const flat: string[] = [];
+  for (const field in hash) flat.push(field, hash[field]);
+  return toRecord(sessionId, flat);
 }
 
 /**

@@ -6,6 +6,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export class RedisProxy {
   delayMs = 0;
+  /** Extra delay for server-to-client data carrying a RESP3 `invalidate` push (client-side caching). */
+  pushDelayMs = 0;
   private dropReplyAfter: string | undefined;
   private armed = false;
   private readonly sockets = new Set<Socket>();
@@ -39,7 +41,8 @@ export class RedisProxy {
           this.armed = false;
           return close();
         }
-        setTimeout(() => inbound.writable && inbound.write(chunk), this.delayMs);
+        const push = this.pushDelayMs > 0 && chunk.includes('invalidate') ? this.pushDelayMs : 0;
+        setTimeout(() => inbound.writable && inbound.write(chunk), this.delayMs + push);
       });
       inbound.on('error', close).on('close', close);
       outbound.on('error', close).on('close', close);

@@ -1,0 +1,237 @@
+import { EventEmitter } from 'node:events';
+import type { RedisClientType } from 'redis';
+import { RedisStore } from '../../lib';
+import { newRecord } from '../../lib/session/record';
+import { RedisReadCache, type TrackingClient } from '../../lib/store/redis-read-cache';
+import { describeStoreContract } from './store-contract';
+import { eventually } from '../support/eventually';
+import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
+import { RedisProxy } from '../support/redis-proxy';
+
+const LIFETIMES = { idle: 3600, absolute: 86400 };
+const record = () => newRecord({ userId: 'anon|cached', metadata: '{"cart":[1]}', now: Date.now(), lifetimes: LIFETIMES });
+
+let client: RedisClientType;
+let other: RedisClientType; // another process's connection
+const opened: RedisStore[] = [];
+beforeAll(async () => {
+  [client, other] = await Promise.all([connectRedis(), connectRedis()]);
+});
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  await Promise.all([client.close(), other.close()]);
+});
+
+/** A store with `cache` on, once its tracking connection is confirmed (reads before that go to Redis). */
+async function cachedStore(prefix: string, cache: ConstructorParameters<typeof RedisStore>[0]['cache'] = true): Promise<RedisStore> {
+  const store = new RedisStore({ client, prefix, cache });
+  opened.push(store);
+  const stats = await eventually(async () => store.cacheStats()!, (s) => s.tracking, 5000, 10);
+  if (!stats.tracking) throw new Error('the read cache never confirmed client tracking (Redis 6+ is needed)');
+  return store;
+}
+
+describeStoreContract('RedisStore with cache', async () => ({
+  store: await cachedStore(uniquePrefix('cache-contract')),
+  now: Date.now,
+}));
+
+describe('RedisStore cache: a returning guest costs no round trip', () => {
+  it('reads a record from Redis once, then from the process', async () => {
+    const store = await cachedStore(uniquePrefix('hits'));
+    const r = record();
+    await store.create(r);
+    for (let i = 0; i < 5; i++) expect(await store.get(r.sessionId)).toEqual(r);
+    expect(store.cacheStats()).toMatchObject({ misses: 1, hits: 4, entries: 1, tracking: true });
+  });
+
+  it('hands out copies: a caller changing its record does not change the next reader\'s', async () => {
+    const store = await cachedStore(uniquePrefix('copies'));
+    const r = record();
+    await store.create(r);
+    const first = (await store.get(r.sessionId))!;
+    first.metadata = 'changed by the caller';
+    expect((await store.get(r.sessionId))!.metadata).toBe(r.metadata);
+  });
+
+  it('never keeps a missing record (unknown ids cannot fill the cache)', async () => {
+    const store = await cachedStore(uniquePrefix('absent'));
+    expect(await store.get('no-such-session')).toBeUndefined();
+    expect(await store.get('no-such-session')).toBeUndefined();
+    expect(store.cacheStats()).toMatchObject({ hits: 0, entries: 0 });
+  });
+
+  it('holds at most maxEntries records', async () => {
+    const store = await cachedStore(uniquePrefix('bound'), { maxEntries: 2 });
+    const rs = [record(), record(), record()];
+    for (const r of rs) await store.create(r);
+    for (const r of rs) await store.get(r.sessionId);
+    expect(store.cacheStats()!.entries).toBe(2);
+    for (const r of rs) expect(await store.get(r.sessionId)).toEqual(r); // an evicted one is read again, correctly
+  });
+
+  it('does not serve a record past its expiry', async () => {
+    const store = await cachedStore(uniquePrefix('expiry'));
+    const r = newRecord({ userId: 'anon|short', metadata: '{}', now: Date.now(), lifetimes: { idle: 1, absolute: 1 } });
+    await store.create(r);
+    expect(await store.get(r.sessionId)).toEqual(r);
+    await new Promise((resolve) => setTimeout(resolve, r.expiresAt - Date.now() + 20));
+    expect(await store.get(r.sessionId)).toBeUndefined();
+  });
+});
+
+describe('RedisStore cache: never older than a change', () => {
+  it('this process\'s own writes are read back at once (revoke, metadata, touch), without waiting for the push', async () => {
+    // Through a proxy that holds every invalidation push for a second: only the store's own bookkeeping can help.
+    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
+    await proxy.start();
+    const slowPushes = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    const store = new RedisStore({ client: slowPushes, prefix: uniquePrefix('own'), cache: true });
+    expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+    proxy.pushDelayMs = 1000;
+    try {
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId); // cached
+      expect(await store.compareAndSetMetadata(r.sessionId, r.version, '{"cart":[2]}', Date.now())).toMatchObject({ status: 'ok' });
+      expect((await store.get(r.sessionId))!.metadata).toBe('{"cart":[2]}');
+      await store.touch(r.sessionId, r.lastSeenAt + 5000, r.expiresAt + 5000);
+      expect((await store.get(r.sessionId))!.expiresAt).toBe(r.expiresAt + 5000);
+      await store.revoke(r.sessionId, Date.now());
+      expect((await store.get(r.sessionId))!.state).toBe('revoked');
+    } finally {
+      await store.close();
+      slowPushes.destroy();
+      await proxy.stop();
+    }
+  });
+
+  it('another process\'s revocation reaches it within a network hop', async () => {
+    const prefix = uniquePrefix('other');
+    const store = await cachedStore(prefix);
+    const elsewhere = new RedisStore({ client: other, prefix });
+    const r = record();
+    await store.create(r);
+    await store.get(r.sessionId);
+    expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
+    expect(store.cacheStats()!.hits).toBe(1);
+    await elsewhere.revoke(r.sessionId, Date.now());
+    const seen = await eventually(() => store.get(r.sessionId), (x) => x?.state === 'revoked', 1000, 1);
+    expect(seen).toMatchObject({ state: 'revoked' });
+  });
+
+  it('a change made outside the library (a plain HSET, a DEL) is seen too', async () => {
+    const prefix = uniquePrefix('outside');
+    const store = await cachedStore(prefix);
+    const r = record();
+    await store.create(r);
+    await store.get(r.sessionId);
+    await other.hSet(store.key(r.sessionId), 'm', '{"edited":true}');
+    expect(await eventually(() => store.get(r.sessionId), (x) => x?.metadata === '{"edited":true}', 1000, 1)).toMatchObject({ metadata: '{"edited":true}' });
+    await other.del(store.key(r.sessionId));
+    expect(await eventually(() => store.get(r.sessionId), (x) => x === undefined, 1000, 1)).toBeUndefined();
+  });
+
+  it('when its tracking connection drops, it forgets everything and reads from Redis until tracking is back', async () => {
+    const prefix = uniquePrefix('killed');
+    const store = await cachedStore(prefix);
+    const elsewhere = new RedisStore({ client: other, prefix });
+    const r = record();
+    await store.create(r);
+    await store.get(r.sessionId);
+    // Kill the cache's connection, then change the record while no push can reach this process.
+    const list = (await other.sendCommand(['CLIENT', 'LIST'])) as string;
+    const ids = list.split('\n').filter((line) => / name=eas-read-cache /.test(line)).map((line) => /^id=(\d+)/.exec(line)![1]);
+    for (const id of ids) await other.sendCommand(['CLIENT', 'KILL', 'ID', id]);
+    await elsewhere.revoke(r.sessionId, Date.now());
+    expect(await eventually(() => store.get(r.sessionId), (x) => x?.state === 'revoked', 1000, 1)).toMatchObject({ state: 'revoked' });
+    // It reconnects, confirms tracking again and caches again.
+    await eventually(async () => store.cacheStats()!, (s) => s.tracking, 5000, 10);
+    await store.get(r.sessionId);
+    const before = store.cacheStats()!.hits;
+    expect(await store.get(r.sessionId)).toMatchObject({ state: 'revoked' });
+    expect(store.cacheStats()!.hits).toBe(before + 1);
+  });
+});
+
+describe('RedisStore cache: options', () => {
+  it('refuses what it cannot serve, naming the option', () => {
+    expect(() => new RedisStore({ client, cache: { maxEntries: 0 } })).toThrow('RedisStore.cache.maxEntries: must be a positive integer');
+    expect(() => new RedisStore({ client, cache: { maxEntrys: 5 } as never })).toThrow('RedisStore.cache');
+    expect(() => new RedisStore({ client, cluster: true, cache: true })).toThrow(/RedisStore\.cache: .*Redis Cluster/);
+    expect(() => new RedisStore({ client: { evalSha: jest.fn(), eval: jest.fn() }, cache: true })).toThrow(/RedisStore\.cache: .*duplicate/);
+  });
+
+  it('is off by default and then opens no connection', () => {
+    const store = new RedisStore({ client });
+    expect(store.cacheStats()).toBeUndefined();
+  });
+});
+
+/** A tracking connection under the test's control: replies when told, pushes invalidations when told. */
+class FakeTracker extends EventEmitter implements TrackingClient {
+  isReady = true;
+  replies: Array<(hash: Record<string, string>) => void> = [];
+  connect = async () => {
+    queueMicrotask(() => this.emit('ready'));
+  };
+  sendCommand = (args: string[]): Promise<unknown> =>
+    args[0] === 'HGETALL' ? new Promise<Record<string, string>>((resolve) => this.replies.push(resolve)) : Promise.resolve({ flags: ['on'] });
+  unref = () => undefined;
+}
+
+describe('RedisReadCache: a reply and an invalidation that cross', () => {
+  async function live(): Promise<{ cache: RedisReadCache<string>; tracker: FakeTracker }> {
+    const tracker = new FakeTracker();
+    const cache = new RedisReadCache<string>(tracker, 10, () => undefined);
+    await eventually(async () => cache.stats().tracking, Boolean, 1000, 1);
+    return { cache, tracker };
+  }
+
+  it('does not keep a reply when the key was invalidated before the reply was handled', async () => {
+    const { cache, tracker } = await live();
+    const read = cache.load('k', (h) => h.v);
+    tracker.replies.shift()!({ v: 'old' });
+    tracker.emit('invalidate', 'k'); // parsed right after the reply, before the read continues
+    expect(await read).toBe('old');
+    expect(cache.peek('k')).toBeUndefined();
+  });
+
+  it('marks every read of the key in flight, not only the last one', async () => {
+    const { cache, tracker } = await live();
+    const first = cache.load('k', (h) => h.v);
+    const second = cache.load('k', (h) => h.v);
+    tracker.replies.shift()!({ v: 'v1' });
+    await first;
+    tracker.replies.shift()!({ v: 'v1' });
+    tracker.emit('invalidate', 'k');
+    await second;
+    expect(cache.peek('k')).toBeUndefined();
+  });
+
+  it('does not keep a reply when this process wrote the key meanwhile, nor after the connection dropped', async () => {
+    const { cache, tracker } = await live();
+    const read = cache.load('k', (h) => h.v);
+    cache.written(['k']);
+    tracker.replies.shift()!({ v: 'before the write' });
+    await read;
+    expect(cache.peek('k')).toBeUndefined();
+
+    const again = cache.load('k', (h) => h.v);
+    tracker.emit('end');
+    tracker.replies.shift()!({ v: 'from a dead connection' });
+    await again;
+    expect(cache.peek('k')).toBeUndefined();
+    expect(cache.stats().tracking).toBe(false);
+  });
+
+  it('drops everything on a flush (invalidate null) and keeps an undisturbed reply', async () => {
+    const { cache, tracker } = await live();
+    const read = cache.load('k', (h) => h.v);
+    tracker.replies.shift()!({ v: 'kept' });
+    await read;
+    expect(cache.peek('k')).toBe('kept');
+    tracker.emit('invalidate', null);
+    expect(cache.peek('k')).toBeUndefined();
+  });
+});
