@@ -154,11 +154,16 @@ interface Storage {
 async function connectStorage(redisUrl: string | undefined): Promise<Storage> {
   if (!redisUrl) return { sessionStore: new BoundedSessionStore(), accounts: memoryAccounts(), close: async () => undefined };
   const client = await connectRedis(redisUrl);
+  // cache: a returning guest's record comes from this process until Redis reports a change (docs/scaling.md).
+  const anonymousStore = new RedisStore({ client, prefix: 'shop:anon:', cache: true });
   return {
     sessionStore: new SessionRedisStore({ client, prefix: 'shop:sess:' }),
-    anonymousStore: new RedisStore({ client, prefix: 'shop:anon:' }),
+    anonymousStore,
     accounts: redisAccounts(client),
-    close: async () => void (await client.close()),
+    close: async () => {
+      await anonymousStore.close();
+      await client.close();
+    },
   };
 }
 

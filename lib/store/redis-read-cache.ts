@@ -3,7 +3,7 @@
  * Redis client-side caching (RESP3 `CLIENT TRACKING`) on a connection of the cache's own, a duplicate of the
  * store's client. A returning guest is then read with no round trip at all.
  *
- * Correctness rests on three rules:
+ * Correctness rests on four rules:
  * - Reads go through the tracking connection, so Redis promises an `invalidate` push for every later change of a
  *   key this connection read, on the same connection, after the read's reply.
  * - A reply is kept only if no invalidation of its key (nor a lost connection) came between sending the read and
@@ -11,18 +11,21 @@
  * - This process's own writes go through the store's main connection, whose replies can overtake the push on the
  *   tracking one; the store drops the key itself when it sends a write and again when the reply comes
  *   (`written`), so a request never reads back older data than this process wrote.
+ * - A connection that may have lost a push is replaced, never trusted again: on any error or close, on a ping that
+ *   goes unanswered (a NAT or load balancer that silently drops an idle connection), the cache empties itself and
+ *   opens a new connection, and serves nothing until Redis confirms tracking on it.
  * Another process's write reaches this cache one network hop after Redis applies it (docs/scaling.md).
  */
 
 /** The node-redis client calls the cache makes on its tracking connection (a `duplicate()` with RESP 3). */
 export interface TrackingClient {
   connect(): Promise<unknown>;
-  // Raw commands: a duplicate() keeps its parent's RESP2 reply transforms, so hGetAll() there answers {} for a map.
-  sendCommand(args: string[]): Promise<unknown>;
+  // Raw commands, with the default reply types: a duplicate() keeps its parent's RESP2 reply transforms (hGetAll()
+  // there answers {} for a map) and its `typeMapping` (Buffers for strings).
+  sendCommand(args: string[], options?: { typeMapping?: object }): Promise<unknown>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   unref(): void;
-  close?(): Promise<unknown>;
-  destroy?(): void;
+  destroy(): void;
   readonly isReady: boolean;
 }
 
@@ -33,8 +36,17 @@ export interface ReadCacheStats {
   misses: number;
   /** Records held now. */
   entries: number;
-  /** Whether the tracking connection is up (while it is not, every read goes to Redis). */
+  /** Whether the tracking connection is up and confirmed (while it is not, every read goes to Redis). */
   tracking: boolean;
+}
+
+export interface ReadCacheTiming {
+  /** Milliseconds between pings of an up connection. */
+  pingEvery: number;
+  /** Milliseconds a ping (or a read) may go unanswered before the connection is replaced. */
+  pingTimeout: number;
+  /** Longest pause before opening a new connection after failures (the first is 100 ms, doubling). */
+  maxRetryDelay: number;
 }
 
 /** One read in flight; an invalidation of its key marks it so its reply is not kept. */
@@ -43,26 +55,35 @@ interface Pending {
   readers: number;
 }
 
+const DEFAULT_TIMING: ReadCacheTiming = { pingEvery: 10_000, pingTimeout: 2_000, maxRetryDelay: 5_000 };
+const DEFAULT_REPLIES = { typeMapping: {} };
+
 export class RedisReadCache<V> {
   private readonly entries = new Map<string, V>();
   private readonly pending = new Map<string, Pending>();
+  private tracker: TrackingClient | undefined;
   private live = false;
   private closed = false;
+  private disabled = false;
   private warned = false;
+  private failures = 0;
   private hits = 0;
   private misses = 0;
+  private readonly pinger: NodeJS.Timeout;
 
+  /**
+   * @param open a new, unconnected tracking connection (never reconnecting by itself: the cache replaces it)
+   * @param verify resolves with a reason to stay off for good (another database than the store's), else undefined
+   */
   constructor(
-    private readonly tracker: TrackingClient,
+    private readonly open: () => TrackingClient,
     private readonly maxEntries: number,
     private readonly warn: (message: string) => void,
+    private readonly verify: (tracker: TrackingClient) => Promise<string | undefined> = async () => undefined,
+    private readonly timing: ReadCacheTiming = DEFAULT_TIMING,
   ) {
-    tracker.on('invalidate', (key) => (key === null || key === undefined ? this.dropAll() : this.drop(String(key))));
-    // Whatever happens to the connection, pushes may have been lost with it: start again empty.
-    for (const event of ['error', 'end', 'reconnecting'] as const) tracker.on(event, (err) => this.down(err instanceof Error ? err : undefined));
-    tracker.on('ready', () => void this.verify());
-    tracker.unref(); // never what keeps a process alive
-    tracker.connect().catch((err: Error) => this.down(err));
+    this.connect();
+    this.pinger = setInterval(() => void this.ping(), timing.pingEvery).unref(); // never what keeps a process alive
   }
 
   /** The cached value of `key`, if this process holds one that Redis has not invalidated. */
@@ -74,27 +95,34 @@ export class RedisReadCache<V> {
 
   /**
    * Reads `key` on the tracking connection and keeps `decode`'s value unless it was invalidated meanwhile; `undefined`
-   * (the key is absent, or the tracking connection is down) is never kept. Returns `null` when the connection is not
-   * up, so the caller reads the ordinary way.
+   * (the key is absent) is never kept. Resolves `null` when the connection is not up, so the caller reads the ordinary
+   * way; rejects when the read fails (the caller then calls `failed()` and reads the ordinary way).
    */
-  async load(key: string, decode: (hash: Record<string, string>) => V | undefined): Promise<V | undefined | null> {
+  async load(key: string, decode: (hash: unknown) => V | undefined): Promise<V | undefined | null> {
     this.misses++;
-    if (!this.live || !this.tracker.isReady) return null;
+    const tracker = this.tracker;
+    if (!this.live || tracker === undefined || !tracker.isReady) return null;
     let p = this.pending.get(key);
     if (p === undefined) this.pending.set(key, (p = { stale: false, readers: 0 }));
     p.readers++;
     let value: V | undefined;
     try {
-      value = decode((await this.tracker.sendCommand(['HGETALL', key])) as Record<string, string>);
+      value = decode(await tracker.sendCommand(['HGETALL', key], DEFAULT_REPLIES));
     } finally {
       // Shared by concurrent reads of one key: it stays until the last reply, so a push between two replies marks both.
       if (--p.readers === 0 && this.pending.get(key) === p) this.pending.delete(key);
     }
-    if (value !== undefined && !p.stale && this.live) {
+    if (value !== undefined && !p.stale && this.live && !this.entries.has(key)) {
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!); // oldest first
       this.entries.set(key, value);
     }
     return value;
+  }
+
+  /** A read through the cache failed or timed out: its connection is no longer trusted. */
+  failed(err: unknown): void {
+    const tracker = this.tracker;
+    if (tracker !== undefined) this.lost(tracker, err instanceof Error ? err : new Error(String(err)));
   }
 
   /** This process is changing `keys` (called when the write is sent and again when it is answered). */
@@ -106,15 +134,101 @@ export class RedisReadCache<V> {
     return { hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
   }
 
-  async close(): Promise<void> {
+  /** Stops the cache and destroys its connection (nothing waits for replies that may never come). */
+  close(): void {
     this.closed = true;
+    clearInterval(this.pinger);
+    const tracker = this.tracker;
+    this.tracker = undefined;
     this.down();
+    if (tracker !== undefined) destroy(tracker);
+  }
+
+  private connect(): void {
+    if (this.closed || this.disabled) return;
+    let tracker: TrackingClient;
     try {
-      if (this.tracker.close) await this.tracker.close();
-      else this.tracker.destroy?.();
-    } catch {
-      // already closed
+      tracker = this.open();
+    } catch (err) {
+      this.disabled = true;
+      this.warn(`RedisStore.cache: could not open the tracking connection (${(err as Error).message}); the cache stays off`);
+      return;
     }
+    this.tracker = tracker;
+    tracker.on('invalidate', (key) => {
+      if (this.tracker !== tracker) return;
+      if (key === null || key === undefined) this.dropAll();
+      else this.drop(String(key));
+    });
+    // Whatever happens to the connection, pushes may have been lost with it.
+    for (const event of ['error', 'end'] as const) tracker.on(event, (err) => this.lost(tracker, err instanceof Error ? err : new Error(`connection ${event}`)));
+    tracker.on('ready', () => void this.confirm(tracker));
+    tracker.unref();
+    tracker.connect().catch((err: unknown) => this.lost(tracker, err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /** Serves from the cache only once Redis says tracking is on (an older node-redis ignores `emitInvalidate`). */
+  private async confirm(tracker: TrackingClient): Promise<void> {
+    try {
+      const info = (await tracker.sendCommand(['CLIENT', 'TRACKINGINFO'], DEFAULT_REPLIES)) as { flags?: unknown };
+      const flags = Array.isArray(info?.flags) ? info.flags.map(String) : [];
+      if (!flags.includes('on')) {
+        return this.disable(tracker, 'Redis did not turn client tracking on for its connection (it needs Redis 6+ and node-redis 5 with `emitInvalidate`)');
+      }
+      const refused = await this.verify(tracker);
+      if (refused !== undefined) return this.disable(tracker, refused);
+      if (this.tracker !== tracker || this.closed || !tracker.isReady) return;
+      this.dropAll();
+      this.live = true;
+      this.failures = 0;
+      this.warned = false;
+    } catch (err) {
+      this.lost(tracker, err as Error);
+    }
+  }
+
+  private async ping(): Promise<void> {
+    const tracker = this.tracker;
+    if (tracker === undefined || !this.live) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        tracker.sendCommand(['PING'], DEFAULT_REPLIES),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.timing.pingTimeout} ms`)), this.timing.pingTimeout))),
+      ]);
+    } catch (err) {
+      this.lost(tracker, err as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Forgets everything the connection vouched for, destroys it and opens another after a pause (unref'd). */
+  private lost(tracker: TrackingClient, err: Error): void {
+    if (this.tracker !== tracker) return;
+    this.tracker = undefined;
+    this.down();
+    destroy(tracker);
+    if (this.closed || this.disabled) return;
+    if (!this.warned) {
+      this.warned = true;
+      this.warn(`RedisStore.cache: the tracking connection failed (${err.message}); records are read from Redis until a new one is confirmed`);
+    }
+    const delay = Math.min(this.timing.maxRetryDelay, 100 * 2 ** this.failures++);
+    setTimeout(() => this.connect(), delay).unref();
+  }
+
+  private disable(tracker: TrackingClient, reason: string): void {
+    this.disabled = true;
+    this.warn(`RedisStore.cache: ${reason}; the cache stays off`);
+    if (this.tracker === tracker) this.tracker = undefined;
+    this.down();
+    destroy(tracker);
+  }
+
+  private down(): void {
+    this.live = false;
+    this.dropAll();
   }
 
   private drop(key: string): void {
@@ -131,32 +245,12 @@ export class RedisReadCache<V> {
     for (const p of this.pending.values()) p.stale = true;
     this.pending.clear();
   }
+}
 
-  private down(err?: Error): void {
-    this.live = false;
-    this.dropAll();
-    if (err && !this.closed && !this.warned) {
-      this.warned = true;
-      this.warn(`RedisStore.cache: the tracking connection failed (${err.message}); records are read from Redis until it is back`);
-    }
-  }
-
-  /** Trusts the connection only once Redis confirms tracking is on for it (an older node-redis ignores `emitInvalidate`). */
-  private async verify(): Promise<void> {
-    try {
-      const info = (await this.tracker.sendCommand(['CLIENT', 'TRACKINGINFO'])) as { flags?: string[] } | unknown[];
-      const flags = Array.isArray(info) ? (info[1] as string[]) : info.flags;
-      if (Array.isArray(flags) && flags.map(String).includes('on')) {
-        if (!this.closed && this.tracker.isReady) {
-          this.dropAll();
-          this.live = true;
-          this.warned = false;
-        }
-        return;
-      }
-      this.warn('RedisStore.cache: Redis did not turn client tracking on for the cache connection (it needs Redis 6+ and node-redis 5 with `emitInvalidate`); the cache stays off');
-    } catch (err) {
-      this.down(err as Error);
-    }
+function destroy(tracker: TrackingClient): void {
+  try {
+    tracker.destroy();
+  } catch {
+    // already closed
   }
 }

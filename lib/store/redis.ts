@@ -2,8 +2,9 @@ import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, ReplicationAck, TransferLink } from './types';
 import type { GuestLifecycleStore } from './lifecycle';
 import { ConfigurationError, StoreUnavailableError } from '../errors';
-import { boolean, integerInRange, nonEmptyString, optionsObject, positiveInteger } from '../config/validate';
+import { boolean, integerInRange, nonEmptyString, optionsObject, positiveInteger, show } from '../config/validate';
 import * as scripts from './redis-scripts';
+import * as lifecycleScripts from './redis-lifecycle-scripts';
 import { isServerError, resolveWait, sendWait, type WaitForReplicas } from './redis-replies';
 import { NOTE_MEMBER, NOTE_VALUE } from './redis-lifecycle-scripts';
 import { RedisGuests } from './redis-guests';
@@ -89,6 +90,8 @@ export class RedisStore implements AnonymousStore {
   /** Find, erase, count guests and reap them (`anon.admin`, the reaper): the indexes, in redis-guests.ts. */
   readonly guests: GuestLifecycleStore;
   private readonly cache: RedisReadCache<AnonymousSessionRecord> | undefined;
+  /** A read through the cache's connection waits at most a quarter of `timeout`, then goes the ordinary way. */
+  private readonly cacheDeadlines: Deadlines;
 
   constructor(options: RedisStoreOptions) {
     const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster', 'cache']);
@@ -105,6 +108,7 @@ export class RedisStore implements AnonymousStore {
     this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
     const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
     this.cache = readCache(o.cache, client, cluster);
+    this.cacheDeadlines = new Deadlines(Math.max(1, Math.floor(this.timeout / 4)), () => new Error(`no reply within ${Math.max(1, Math.floor(this.timeout / 4))} ms`));
     this.guests = this.index = new RedisGuests({
       prefix: this.prefix,
       cluster,
@@ -134,8 +138,14 @@ export class RedisStore implements AnonymousStore {
       const key = this.key(sessionId);
       let record = cache.peek(key);
       if (record === undefined) {
-        const loaded = (await this.bounded(() => cache.load(key, (hash) => hashToRecord(sessionId, hash)))) as AnonymousSessionRecord | undefined | null;
-        if (loaded === null) return this.read(sessionId); // the tracking connection is down
+        let loaded: AnonymousSessionRecord | undefined | null;
+        try {
+          loaded = await this.cacheDeadlines.bound(cache.load(key, (hash) => hashToRecord(sessionId, hash)));
+        } catch (err) {
+          cache.failed(err); // replaced in the background; this read goes the ordinary way
+          loaded = null;
+        }
+        if (loaded === null) return this.read(sessionId);
         record = loaded;
       }
       return record && record.expiresAt > Date.now() ? { ...record } : undefined; // a copy: callers may change theirs
@@ -150,7 +160,7 @@ export class RedisStore implements AnonymousStore {
 
   /** Closes the read cache's connection (`cache`); the client you passed in is yours to close. */
   async close(): Promise<void> {
-    await this.cache?.close();
+    this.cache?.close();
   }
 
   private async read(sessionId: string): Promise<AnonymousSessionRecord | undefined> {
@@ -331,8 +341,9 @@ export class RedisStore implements AnonymousStore {
   /** Runs a script by SHA (loading it on NOSCRIPT), failing fast when disconnected and after `timeout` ms. */
   private runKeys(script: scripts.Script, keys: string[], args: string[]): Promise<unknown> {
     const cache = this.cache;
-    if (cache === undefined || script === scripts.GET) return this.bounded(() => this.evalScript(script, { keys, arguments: args }));
-    // A write (or a read-only script; dropping costs nothing): see RedisReadCache on why before and after.
+    if (cache === undefined || READ_ONLY.has(script)) return this.bounded(() => this.evalScript(script, { keys, arguments: args }));
+    // A write: see RedisReadCache on why before and after. After a timeout the write may still land later: then only
+    // Redis's push drops the key, as for another process's write.
     cache.written(keys);
     return this.bounded(() => this.evalScript(script, { keys, arguments: args })).finally(() => cache.written(keys));
   }
@@ -363,28 +374,66 @@ export class RedisStore implements AnonymousStore {
   }
 }
 
+/** Scripts that change nothing: they leave the read cache alone (the reaper's and admin's READ_MANY read 1,000 keys). */
+const READ_ONLY = new Set<scripts.Script>([
+  scripts.GET, scripts.GET_VALUE, lifecycleScripts.LOOKUP, lifecycleScripts.SCAN_USERS, lifecycleScripts.COUNT_BUCKET,
+  lifecycleScripts.PEEK_DUE, lifecycleScripts.READ_MANY, lifecycleScripts.STATES,
+]);
+
+interface Duplicable {
+  duplicate(overrides: object): TrackingClient;
+  options?: { socket?: object };
+  sendCommand?(args: string[], options?: object): Promise<unknown>;
+}
+
 function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean): RedisReadCache<AnonymousSessionRecord> | undefined {
   if (option === undefined || option === false) return undefined;
+  if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries }, got ${show(option)}`);
   const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries']);
   const maxEntries = positiveInteger(o.maxEntries ?? 10_000, 'RedisStore.cache.maxEntries');
-  const duplicate = (client as { duplicate?: (overrides: object) => TrackingClient }).duplicate;
   if (cluster || isClusterClient(client)) {
     throw new ConfigurationError('RedisStore.cache', 'needs a single Redis server (createClient()); Redis Cluster clients are not supported, leave cache off');
   }
-  if (typeof duplicate !== 'function') {
+  const parent = client as unknown as Duplicable;
+  if (typeof parent.duplicate !== 'function') {
     throw new ConfigurationError('RedisStore.cache', 'needs a node-redis (v5+) client: it opens its tracking connection with client.duplicate()');
   }
-  // RESP3 carries the invalidation pushes on the reading connection itself; the name shows it in CLIENT LIST.
-  const tracker = duplicate.call(client, { RESP: 3, emitInvalidate: true, name: 'eas-read-cache' });
-  return new RedisReadCache<AnonymousSessionRecord>(tracker, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'));
+  // The parent's connection options (URL, database, TLS, credentials), minus what would break tracking: RESP3 carries
+  // the pushes on the reading connection itself; the cache replaces a failed connection (no reconnect of its own, no
+  // timers that keep a process alive), pings it itself (an idle socketTimeout would close it), and must not be moved
+  // to another endpoint silently (maintenance notifications) nor read replies through the parent's typeMapping.
+  const overrides = {
+    RESP: 3,
+    emitInvalidate: true,
+    name: 'eas-read-cache',
+    clientSideCache: undefined,
+    commandOptions: undefined,
+    pingInterval: undefined,
+    maintNotifications: 'disabled',
+    socket: { ...parent.options?.socket, socketTimeout: undefined, reconnectStrategy: false },
+  };
+  const open = () => parent.duplicate(overrides);
+  // SELECT at run time moves the parent, not its options: a cache on another database would serve another tenant.
+  const verify = async (tracker: TrackingClient): Promise<string | undefined> => {
+    if (typeof parent.sendCommand !== 'function') return undefined;
+    const [mine, theirs] = await Promise.all([tracker.sendCommand(['CLIENT', 'INFO'], { typeMapping: {} }), parent.sendCommand(['CLIENT', 'INFO'])]);
+    const db = (info: unknown) => /\bdb=(\d+)/.exec(String(info))?.[1];
+    return db(mine) === db(theirs) ? undefined : `its connection is on database ${db(mine)}, the client's on ${db(theirs)} (pass the database in the client's options or URL, not by SELECT)`;
+  };
+  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'), verify);
 }
 
-/** The record from a RESP3 `HGETALL` reply (an object), or `undefined` for a missing hash. */
-function hashToRecord(sessionId: string, hash: Record<string, string>): AnonymousSessionRecord | undefined {
-  if (hash.u === undefined) return undefined;
+/** The record from a RESP3 `HGETALL` reply (an object of strings), or `undefined` for a missing hash. */
+function hashToRecord(sessionId: string, hash: unknown): AnonymousSessionRecord | undefined {
+  if (hash === null || typeof hash !== 'object' || Array.isArray(hash) || hash instanceof Map) throw new TypeError('RedisStore.cache: HGETALL answered something other than a map');
+  const fields = hash as Record<string, unknown>;
   const flat: string[] = [];
-  for (const field in hash) flat.push(field, hash[field]);
-  return toRecord(sessionId, flat);
+  for (const field in fields) {
+    const value = fields[field];
+    if (typeof value !== 'string') throw new TypeError('RedisStore.cache: HGETALL answered a field that is not a string');
+    flat.push(field, value);
+  }
+  return flat.length === 0 ? undefined : toRecord(sessionId, flat);
 }
 
 /**

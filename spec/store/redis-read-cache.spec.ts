@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { RedisClientType } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { RedisStore } from '../../lib';
 import { newRecord } from '../../lib/session/record';
 import { RedisReadCache, type TrackingClient } from '../../lib/store/redis-read-cache';
@@ -158,8 +158,49 @@ describe('RedisStore cache: options', () => {
   it('refuses what it cannot serve, naming the option', () => {
     expect(() => new RedisStore({ client, cache: { maxEntries: 0 } })).toThrow('RedisStore.cache.maxEntries: must be a positive integer');
     expect(() => new RedisStore({ client, cache: { maxEntrys: 5 } as never })).toThrow('RedisStore.cache');
+    expect(() => new RedisStore({ client, cache: 'yes' as never })).toThrow('RedisStore.cache: must be true, false or { maxEntries }');
     expect(() => new RedisStore({ client, cluster: true, cache: true })).toThrow(/RedisStore\.cache: .*Redis Cluster/);
     expect(() => new RedisStore({ client: { evalSha: jest.fn(), eval: jest.fn() }, cache: true })).toThrow(/RedisStore\.cache: .*duplicate/);
+  });
+
+  it('keeps its connection under a client whose socketTimeout closes idle connections (the cache idles when it works)', async () => {
+    const idleClosing = createClient({ url: redisUrl(), disableOfflineQueue: true, socket: { socketTimeout: 300 } }) as RedisClientType;
+    idleClosing.on('error', () => undefined);
+    await idleClosing.connect();
+    const store = new RedisStore({ client: idleClosing, prefix: uniquePrefix('idle'), cache: true });
+    try {
+      expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId);
+      await new Promise((resolve) => setTimeout(resolve, 900)); // three socketTimeouts with nothing on the cache's connection
+      expect(await store.get(r.sessionId)).toEqual(r);
+      expect(store.cacheStats()).toMatchObject({ tracking: true, hits: 1 });
+    } finally {
+      await store.close();
+      if (idleClosing.isOpen) idleClosing.destroy(); // its own socketTimeout may have closed it
+    }
+  });
+
+  it('stays off, with a warning, when the client moved to another database by SELECT (it would read another one)', async () => {
+    const moved = await connectRedis();
+    await moved.select(1);
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const warnings = () => warn.mock.calls.map((call) => String(call[0]));
+    const prefix = uniquePrefix('db');
+    const store = new RedisStore({ client: moved, prefix, cache: true });
+    try {
+      const r = record();
+      await store.create(r);
+      await eventually(async () => warnings(), (w) => w.some((m) => m.includes('database')), 3000, 10);
+      expect(warnings().join('\n')).toMatch(/RedisStore\.cache: .*database 0, the client's on 1/);
+      expect(await store.get(r.sessionId)).toEqual(r); // read from the client's database
+      expect(store.cacheStats()!.tracking).toBe(false);
+    } finally {
+      warn.mockRestore();
+      await store.close();
+      moved.destroy();
+    }
   });
 
   it('is off by default and then opens no connection', () => {
@@ -175,22 +216,38 @@ class FakeTracker extends EventEmitter implements TrackingClient {
   connect = async () => {
     queueMicrotask(() => this.emit('ready'));
   };
-  sendCommand = (args: string[]): Promise<unknown> =>
-    args[0] === 'HGETALL' ? new Promise<Record<string, string>>((resolve) => this.replies.push(resolve)) : Promise.resolve({ flags: ['on'] });
+  answersPing = true;
+  destroyed = false;
+  sendCommand = (args: string[]): Promise<unknown> => {
+    if (args[0] === 'HGETALL') return new Promise<Record<string, string>>((resolve) => this.replies.push(resolve));
+    if (args[0] === 'PING') return this.answersPing ? Promise.resolve('PONG') : new Promise(() => undefined);
+    return Promise.resolve({ flags: ['on'] });
+  };
   unref = () => undefined;
+  destroy = () => {
+    this.destroyed = true;
+    this.isReady = false;
+  };
 }
 
 describe('RedisReadCache: a reply and an invalidation that cross', () => {
-  async function live(): Promise<{ cache: RedisReadCache<string>; tracker: FakeTracker }> {
-    const tracker = new FakeTracker();
-    const cache = new RedisReadCache<string>(tracker, 10, () => undefined);
+  const caches: Array<RedisReadCache<string>> = [];
+  afterAll(() => caches.forEach((c) => c.close()));
+  async function live(timing = { pingEvery: 60_000, pingTimeout: 1000, maxRetryDelay: 10 }): Promise<{ cache: RedisReadCache<string>; tracker: FakeTracker; opened: FakeTracker[] }> {
+    const opened: FakeTracker[] = [];
+    const cache = new RedisReadCache<string>(() => {
+      opened.push(new FakeTracker());
+      return opened.at(-1)!;
+    }, 10, () => undefined, undefined, timing);
+    caches.push(cache);
     await eventually(async () => cache.stats().tracking, Boolean, 1000, 1);
-    return { cache, tracker };
+    return { cache, tracker: opened[0], opened };
   }
+  const v = (h: unknown) => (h as { v: string }).v;
 
   it('does not keep a reply when the key was invalidated before the reply was handled', async () => {
     const { cache, tracker } = await live();
-    const read = cache.load('k', (h) => h.v);
+    const read = cache.load('k', v);
     tracker.replies.shift()!({ v: 'old' });
     tracker.emit('invalidate', 'k'); // parsed right after the reply, before the read continues
     expect(await read).toBe('old');
@@ -199,8 +256,8 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
 
   it('marks every read of the key in flight, not only the last one', async () => {
     const { cache, tracker } = await live();
-    const first = cache.load('k', (h) => h.v);
-    const second = cache.load('k', (h) => h.v);
+    const first = cache.load('k', v);
+    const second = cache.load('k', v);
     tracker.replies.shift()!({ v: 'v1' });
     await first;
     tracker.replies.shift()!({ v: 'v1' });
@@ -211,13 +268,13 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
 
   it('does not keep a reply when this process wrote the key meanwhile, nor after the connection dropped', async () => {
     const { cache, tracker } = await live();
-    const read = cache.load('k', (h) => h.v);
+    const read = cache.load('k', v);
     cache.written(['k']);
     tracker.replies.shift()!({ v: 'before the write' });
     await read;
     expect(cache.peek('k')).toBeUndefined();
 
-    const again = cache.load('k', (h) => h.v);
+    const again = cache.load('k', v);
     tracker.emit('end');
     tracker.replies.shift()!({ v: 'from a dead connection' });
     await again;
@@ -227,11 +284,36 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
 
   it('drops everything on a flush (invalidate null) and keeps an undisturbed reply', async () => {
     const { cache, tracker } = await live();
-    const read = cache.load('k', (h) => h.v);
+    const read = cache.load('k', v);
     tracker.replies.shift()!({ v: 'kept' });
     await read;
     expect(cache.peek('k')).toBe('kept');
     tracker.emit('invalidate', null);
     expect(cache.peek('k')).toBeUndefined();
+  });
+
+  it('replaces a connection that stops answering pings (an idle connection a NAT dropped): empty until the new one is confirmed', async () => {
+    const { cache, tracker, opened } = await live({ pingEvery: 20, pingTimeout: 20, maxRetryDelay: 10 });
+    const read = cache.load('k', v);
+    tracker.replies.shift()!({ v: 'kept' });
+    await read;
+    expect(cache.peek('k')).toBe('kept');
+    tracker.answersPing = false; // its pushes may be lost too: nothing it vouched for may be served
+    await eventually(async () => opened.length, (n) => n >= 2, 2000, 5);
+    expect(tracker.destroyed).toBe(true);
+    expect(cache.peek('k')).toBeUndefined();
+    expect(await eventually(async () => cache.stats().tracking, Boolean, 1000, 1)).toBe(true);
+  });
+
+  it('replaces a connection that reports an error, even one still open', async () => {
+    const { cache, tracker, opened } = await live();
+    const read = cache.load('k', v);
+    tracker.replies.shift()!({ v: 'kept' });
+    await read;
+    tracker.emit('error', new Error('decoder error'));
+    expect(cache.peek('k')).toBeUndefined();
+    expect(tracker.destroyed).toBe(true);
+    await eventually(async () => opened.length, (n) => n >= 2, 1000, 1);
+    expect(await eventually(async () => cache.stats().tracking, Boolean, 1000, 1)).toBe(true);
   });
 });
