@@ -31,6 +31,17 @@ async function cachedStore(prefix: string, cache: ConstructorParameters<typeof R
   return store;
 }
 
+/** A guest created and read once through a cached store (so it is held), and a store of "another process". */
+async function heldGuest(label: string) {
+  const prefix = uniquePrefix(label);
+  const store = await cachedStore(prefix);
+  const elsewhere = new RedisStore({ client: other, prefix });
+  const r = record();
+  await store.create(r);
+  await store.get(r.sessionId);
+  return { store, elsewhere, r };
+}
+
 describeStoreContract('RedisStore with cache', async () => ({
   store: await cachedStore(uniquePrefix('cache-contract')),
   now: Date.now,
@@ -107,12 +118,7 @@ describe('RedisStore cache: never older than a change', () => {
   });
 
   it('another process\'s revocation reaches it within a network hop', async () => {
-    const prefix = uniquePrefix('other');
-    const store = await cachedStore(prefix);
-    const elsewhere = new RedisStore({ client: other, prefix });
-    const r = record();
-    await store.create(r);
-    await store.get(r.sessionId);
+    const { store, elsewhere, r } = await heldGuest('other');
     expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
     expect(store.cacheStats()!.hits).toBe(1);
     await elsewhere.revoke(r.sessionId, Date.now());
@@ -121,11 +127,7 @@ describe('RedisStore cache: never older than a change', () => {
   });
 
   it('a change made outside the library (a plain HSET, a DEL) is seen too', async () => {
-    const prefix = uniquePrefix('outside');
-    const store = await cachedStore(prefix);
-    const r = record();
-    await store.create(r);
-    await store.get(r.sessionId);
+    const { store, r } = await heldGuest('outside');
     await other.hSet(store.key(r.sessionId), 'm', '{"edited":true}');
     expect(await eventually(() => store.get(r.sessionId), (x) => x?.metadata === '{"edited":true}', 1000, 1)).toMatchObject({ metadata: '{"edited":true}' });
     await other.del(store.key(r.sessionId));
@@ -133,12 +135,7 @@ describe('RedisStore cache: never older than a change', () => {
   });
 
   it('when its tracking connection drops, it forgets everything and reads from Redis until tracking is back', async () => {
-    const prefix = uniquePrefix('killed');
-    const store = await cachedStore(prefix);
-    const elsewhere = new RedisStore({ client: other, prefix });
-    const r = record();
-    await store.create(r);
-    await store.get(r.sessionId);
+    const { store, elsewhere, r } = await heldGuest('killed');
     // Kill the cache's connection, then change the record while no push can reach this process.
     const list = (await other.sendCommand(['CLIENT', 'LIST'])) as string;
     const ids = list.split('\n').filter((line) => / name=eas-read-cache /.test(line)).map((line) => /^id=(\d+)/.exec(line)![1]);
