@@ -54,6 +54,9 @@ export function sameOriginOnly(options: SameOriginOptions = {}): RequestHandler 
   const { field, header, sessionKey, allowTokenlessJson } = resolveOptions(options);
   const logger = options.logger ?? consoleLogger;
   return function sameOriginOnly(req: Request, _res: Response, next: NextFunction): void {
+    // Checked on every request, not only where a token is compared: mounted before express-session, the guard would
+    // otherwise pass every modern browser and fail only old ones, so the mistake would surface in production.
+    if (!req.session) return next(new MisconfiguredError(NO_SESSION));
     if (SAFE_METHODS.has(req.method) || BEARER.test(req.get('authorization') ?? '')) return next();
     const site = req.get('sec-fetch-site');
     if (site !== undefined) return next(site === 'same-origin' || site === 'none' ? undefined : new CrossSiteRequestError('fetch-metadata'));
@@ -111,9 +114,11 @@ function sameHostOtherScheme(req: Request, origin: string): boolean {
   }
 }
 
+const NO_SESSION = 'req.session is missing: mount express-session before sameOriginOnly() and csrfToken()';
+
 function sessionOf(req: Request): Record<string, unknown> {
   if (!req.session) {
-    throw new MisconfiguredError('req.session is missing: mount express-session before sameOriginOnly() and csrfToken()');
+    throw new MisconfiguredError(NO_SESSION);
   }
   return req.session as unknown as Record<string, unknown>;
 }

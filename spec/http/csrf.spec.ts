@@ -168,6 +168,22 @@ describe('sameOriginOnly(): misconfiguration is loud', () => {
     expect(String(seen)).toMatch(/mount express-session before sameOriginOnly/);
   });
 
+  it('fails every request when express-session is mounted after it, not only the ones without browser headers', async () => {
+    const app = express();
+    app.use(sameOriginOnly());
+    app.use(session({ secret: 'a csrf test secret', resave: false, saveUninitialized: false }));
+    app.get('/page', (_req, res) => res.end());
+    app.post('/act', (_req, res) => res.end());
+    const seen: unknown[] = [];
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.status(500).end(void seen.push(err)));
+    // the first page view already says what to fix: a modern browser never reaches the token check
+    await request(app).get('/page').expect(500);
+    await request(app).post('/act').set('Sec-Fetch-Site', 'same-origin').expect(500);
+    await request(app).post('/act').set('Origin', 'http://127.0.0.1').expect(500);
+    expect(seen).toHaveLength(3);
+    for (const err of seen) expect(String(err)).toMatch(/mount express-session before sameOriginOnly/);
+  });
+
   it('fails the request, naming the fix, when a form body was not parsed', async () => {
     const app = express();
     app.use(session({ secret: 'a csrf test secret', resave: false, saveUninitialized: false }));
