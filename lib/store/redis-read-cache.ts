@@ -14,7 +14,12 @@
  * - A connection that may have lost a push is replaced, never trusted again: on any error or close, on a ping that
  *   goes unanswered (a NAT or load balancer that silently drops an idle connection), the cache empties itself and
  *   opens a new connection, and serves nothing until Redis confirms tracking on it.
- * Another process's write reaches this cache one network hop after Redis applies it (docs/scaling.md).
+ * - Nothing is served on a connection that has been silent for longer than `maxStaleness`: a reply to a command sent
+ *   at time S comes after every push for a change Redis applied before S, so each answered ping or read vouches for
+ *   the cache until S + maxStaleness. A connection that stops delivering (a dropped route, a frozen proxy) stops
+ *   serving within maxStaleness, long before a ping timeout could tell it is dead.
+ * Another process's write reaches this cache one network hop after Redis applies it, and never later than
+ * maxStaleness (docs/scaling.md).
  */
 
 /** The node-redis client calls the cache makes on its tracking connection (a `duplicate()` with RESP 3). */
@@ -41,7 +46,9 @@ export interface ReadCacheStats {
 }
 
 export interface ReadCacheTiming {
-  /** Milliseconds between pings of an up connection. */
+  /** Milliseconds a reply vouches for the cache: the bound on how old a served record can be. */
+  maxStaleness: number;
+  /** Milliseconds between pings of an up connection (less than maxStaleness, so a live connection keeps serving). */
   pingEvery: number;
   /** Milliseconds a ping (or a read) may go unanswered before the connection is replaced. */
   pingTimeout: number;
@@ -55,7 +62,10 @@ interface Pending {
   readers: number;
 }
 
-const DEFAULT_TIMING: ReadCacheTiming = { pingEvery: 10_000, pingTimeout: 2_000, maxRetryDelay: 5_000 };
+/** Pings at half the staleness bound: an answer within half of it keeps a live connection serving without a gap. */
+export function readCacheTiming(maxStaleness: number): ReadCacheTiming {
+  return { maxStaleness, pingEvery: Math.max(1, Math.floor(maxStaleness / 2)), pingTimeout: 2_000, maxRetryDelay: 5_000 };
+}
 const DEFAULT_REPLIES = { typeMapping: {} };
 
 export class RedisReadCache<V> {
@@ -69,6 +79,9 @@ export class RedisReadCache<V> {
   private failures = 0;
   private hits = 0;
   private misses = 0;
+  /** performance.now() until which the connection's last reply vouches for the entries (monotonic, unlike Date). */
+  private vouchedUntil = 0;
+  private pinging = false;
   private readonly pinger: NodeJS.Timeout;
 
   /**
@@ -80,7 +93,7 @@ export class RedisReadCache<V> {
     private readonly maxEntries: number,
     private readonly warn: (message: string) => void,
     private readonly verify: (tracker: TrackingClient) => Promise<string | undefined> = async () => undefined,
-    private readonly timing: ReadCacheTiming = DEFAULT_TIMING,
+    private readonly timing: ReadCacheTiming = readCacheTiming(1_000),
   ) {
     this.connect();
     this.pinger = setInterval(() => void this.ping(), timing.pingEvery).unref(); // never what keeps a process alive
@@ -88,7 +101,7 @@ export class RedisReadCache<V> {
 
   /** The cached value of `key`, if this process holds one that Redis has not invalidated. */
   peek(key: string): V | undefined {
-    const value = this.live ? this.entries.get(key) : undefined;
+    const value = this.live && performance.now() < this.vouchedUntil ? this.entries.get(key) : undefined;
     if (value !== undefined) this.hits++;
     return value;
   }
@@ -106,8 +119,10 @@ export class RedisReadCache<V> {
     if (p === undefined) this.pending.set(key, (p = { stale: false, readers: 0 }));
     p.readers++;
     let value: V | undefined;
+    const sentAt = performance.now();
     try {
       value = decode(await tracker.sendCommand(['HGETALL', key], DEFAULT_REPLIES));
+      if (this.tracker === tracker) this.vouch(sentAt);
     } finally {
       // Shared by concurrent reads of one key: it stays until the last reply, so a push between two replies marks both.
       if (--p.readers === 0 && this.pending.get(key) === p) this.pending.delete(key);
@@ -170,6 +185,7 @@ export class RedisReadCache<V> {
   /** Serves from the cache only once Redis says tracking is on (an older node-redis ignores `emitInvalidate`). */
   private async confirm(tracker: TrackingClient): Promise<void> {
     try {
+      const sentAt = performance.now();
       const info = (await tracker.sendCommand(['CLIENT', 'TRACKINGINFO'], DEFAULT_REPLIES)) as { flags?: unknown };
       const flags = Array.isArray(info?.flags) ? info.flags.map(String) : [];
       if (!flags.includes('on')) {
@@ -179,6 +195,7 @@ export class RedisReadCache<V> {
       if (refused !== undefined) return this.disable(tracker, refused);
       if (this.tracker !== tracker || this.closed || !tracker.isReady) return;
       this.dropAll();
+      this.vouch(sentAt);
       this.live = true;
       this.failures = 0;
       this.warned = false;
@@ -189,18 +206,28 @@ export class RedisReadCache<V> {
 
   private async ping(): Promise<void> {
     const tracker = this.tracker;
-    if (tracker === undefined || !this.live) return;
+    if (tracker === undefined || !this.live || this.pinging) return; // one at a time: an unanswered one decides
+    this.pinging = true;
+    const sentAt = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         tracker.sendCommand(['PING'], DEFAULT_REPLIES),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.timing.pingTimeout} ms`)), this.timing.pingTimeout))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.timing.pingTimeout} ms`)), this.timing.pingTimeout).unref())),
       ]);
+      if (this.tracker === tracker) this.vouch(sentAt);
     } catch (err) {
       this.lost(tracker, err as Error);
     } finally {
       clearTimeout(timer);
+      this.pinging = false;
     }
+  }
+
+  /** A reply to a command sent at `sentAt` came in order after every push for changes before it. */
+  private vouch(sentAt: number): void {
+    const until = sentAt + this.timing.maxStaleness;
+    if (until > this.vouchedUntil) this.vouchedUntil = until;
   }
 
   /** Forgets everything the connection vouched for, destroys it and opens another after a pause (unref'd). */
@@ -228,6 +255,7 @@ export class RedisReadCache<V> {
 
   private down(): void {
     this.live = false;
+    this.vouchedUntil = 0;
     this.dropAll();
   }
 

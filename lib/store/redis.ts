@@ -11,7 +11,7 @@ import { RedisGuests } from './redis-guests';
 import { isClusterClient } from './redis-scan';
 import { reservedSession } from './types';
 import { Deadlines } from './deadlines';
-import { RedisReadCache, type ReadCacheStats, type TrackingClient } from './redis-read-cache';
+import { RedisReadCache, readCacheTiming, type ReadCacheStats, type TrackingClient } from './redis-read-cache';
 
 export type { WaitForReplicas } from './redis-replies';
 export type { ReadCacheStats } from './redis-read-cache';
@@ -61,10 +61,12 @@ export interface RedisStoreOptions {
    * Keep the records this process reads, so a returning guest costs no Redis round trip: Redis client-side caching
    * (RESP3 `CLIENT TRACKING`) on a second connection, `client.duplicate()`, over which Redis reports every change to
    * a record this process holds and the store drops it. This process's own writes are seen at once; another process's
-   * one network hop after Redis applies them (a revocation, a transfer). Needs Redis 6+ and a `createClient()` client
-   * (not a cluster). `true` keeps up to 10,000 records; `{ maxEntries }` sets the bound. Default off.
+   * one network hop after Redis applies them (a revocation, a transfer), and never later than `maxStaleness`
+   * milliseconds (default 1,000), even on a connection that silently stopped delivering. Needs Redis 6+ and a
+   * `createClient()` client (not a cluster). `true` keeps up to 10,000 records; `{ maxEntries }` sets the bound.
+   * Default off.
    */
-  cache?: boolean | { maxEntries?: number };
+  cache?: boolean | { maxEntries?: number; maxStaleness?: number };
 }
 
 /**
@@ -388,9 +390,12 @@ interface Duplicable {
 
 function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean): RedisReadCache<AnonymousSessionRecord> | undefined {
   if (option === undefined || option === false) return undefined;
-  if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries }, got ${show(option)}`);
-  const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries']);
+  if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries, maxStaleness }, got ${show(option)}`);
+  const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries', 'maxStaleness']);
   const maxEntries = positiveInteger(o.maxEntries ?? 10_000, 'RedisStore.cache.maxEntries');
+  const maxStaleness = positiveInteger(o.maxStaleness ?? 1_000, 'RedisStore.cache.maxStaleness');
+  // Pinged at half of it: below ~100 ms the pings cost more than the round trips the cache saves.
+  if (maxStaleness < 100) throw new ConfigurationError('RedisStore.cache.maxStaleness', `must be at least 100 (milliseconds), got ${maxStaleness}`);
   if (cluster || isClusterClient(client)) {
     throw new ConfigurationError('RedisStore.cache', 'needs a single Redis server (createClient()); Redis Cluster clients are not supported, leave cache off');
   }
@@ -420,7 +425,7 @@ function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient
     const db = (info: unknown) => /\bdb=(\d+)/.exec(String(info))?.[1];
     return db(mine) === db(theirs) ? undefined : `its connection is on database ${db(mine)}, the client's on ${db(theirs)} (pass the database in the client's options or URL, not by SELECT)`;
   };
-  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'), verify);
+  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'), verify, readCacheTiming(maxStaleness));
 }
 
 /** The record from a RESP3 `HGETALL` reply (an object of strings), or `undefined` for a missing hash. */

@@ -134,6 +134,35 @@ describe('RedisStore cache: never older than a change', () => {
     expect(await eventually(() => store.get(r.sessionId), (x) => x === undefined, 1000, 1)).toBeUndefined();
   });
 
+  it('a connection that silently stops delivering serves nothing past maxStaleness: a revocation is seen without waiting for the ping timeout', async () => {
+    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
+    await proxy.start();
+    const proxied = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    const prefix = uniquePrefix('silent');
+    const store = new RedisStore({ client: proxied, prefix, timeout: 400, cache: { maxStaleness: 200 } });
+    const elsewhere = new RedisStore({ client: other, prefix });
+    try {
+      expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId);
+      await new Promise((res) => setTimeout(res, 300)); // pings keep vouching past maxStaleness
+      expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
+      expect(store.cacheStats()!.hits).toBeGreaterThanOrEqual(1);
+      proxy.silence('eas-read-cache'); // the cache's connection: open, but its pushes and replies never arrive
+      const revokedAt = Date.now();
+      await elsewhere.revoke(r.sessionId, revokedAt);
+      const seen = await eventually(() => store.get(r.sessionId), (x) => x?.state === 'revoked', 5000, 10);
+      expect(seen).toMatchObject({ state: 'revoked' });
+      // maxStaleness, then one cache read bounded by timeout / 4; the ping timeout (2 s) has not even fired yet
+      expect(Date.now() - revokedAt).toBeLessThan(1500);
+    } finally {
+      await store.close();
+      proxied.destroy();
+      await proxy.stop();
+    }
+  });
+
   it('when its tracking connection drops, it forgets everything and reads from Redis until tracking is back', async () => {
     const { store, elsewhere, r } = await heldGuest('killed');
     // Kill the cache's connection, then change the record while no push can reach this process.
@@ -155,7 +184,9 @@ describe('RedisStore cache: options', () => {
   it('refuses what it cannot serve, naming the option', () => {
     expect(() => new RedisStore({ client, cache: { maxEntries: 0 } })).toThrow('RedisStore.cache.maxEntries: must be a positive integer');
     expect(() => new RedisStore({ client, cache: { maxEntrys: 5 } as never })).toThrow('RedisStore.cache');
-    expect(() => new RedisStore({ client, cache: 'yes' as never })).toThrow('RedisStore.cache: must be true, false or { maxEntries }');
+    expect(() => new RedisStore({ client, cache: 'yes' as never })).toThrow('RedisStore.cache: must be true, false or { maxEntries, maxStaleness }');
+    expect(() => new RedisStore({ client, cache: { maxStaleness: 50 } })).toThrow('RedisStore.cache.maxStaleness: must be at least 100 (milliseconds), got 50');
+    expect(() => new RedisStore({ client, cache: { maxStaleness: 1.5 } })).toThrow('RedisStore.cache.maxStaleness: must be a positive integer');
     expect(() => new RedisStore({ client, cluster: true, cache: true })).toThrow(/RedisStore\.cache: .*Redis Cluster/);
     expect(() => new RedisStore({ client: { evalSha: jest.fn(), eval: jest.fn() }, cache: true })).toThrow(/RedisStore\.cache: .*duplicate/);
   });
@@ -230,7 +261,7 @@ class FakeTracker extends EventEmitter implements TrackingClient {
 describe('RedisReadCache: a reply and an invalidation that cross', () => {
   const caches: Array<RedisReadCache<string>> = [];
   afterAll(() => caches.forEach((c) => c.close()));
-  async function live(timing = { pingEvery: 60_000, pingTimeout: 1000, maxRetryDelay: 10 }): Promise<{ cache: RedisReadCache<string>; tracker: FakeTracker; opened: FakeTracker[] }> {
+  async function live(timing = { maxStaleness: 60_000, pingEvery: 60_000, pingTimeout: 1000, maxRetryDelay: 10 }): Promise<{ cache: RedisReadCache<string>; tracker: FakeTracker; opened: FakeTracker[] }> {
     const opened: FakeTracker[] = [];
     const cache = new RedisReadCache<string>(() => {
       opened.push(new FakeTracker());
@@ -290,7 +321,7 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
   });
 
   it('replaces a connection that stops answering pings (an idle connection a NAT dropped): empty until the new one is confirmed', async () => {
-    const { cache, tracker, opened } = await live({ pingEvery: 20, pingTimeout: 20, maxRetryDelay: 10 });
+    const { cache, tracker, opened } = await live({ maxStaleness: 60_000, pingEvery: 20, pingTimeout: 20, maxRetryDelay: 10 });
     const read = cache.load('k', v);
     tracker.replies.shift()!({ v: 'kept' });
     await read;
@@ -300,6 +331,25 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
     expect(tracker.destroyed).toBe(true);
     expect(cache.peek('k')).toBeUndefined();
     expect(await eventually(async () => cache.stats().tracking, Boolean, 1000, 1)).toBe(true);
+  });
+
+  it('stops serving when its connection has vouched for nothing within maxStaleness, long before a ping times out', async () => {
+    const { cache, tracker, opened } = await live({ maxStaleness: 80, pingEvery: 20, pingTimeout: 5_000, maxRetryDelay: 10 });
+    const read = cache.load('k', v);
+    tracker.replies.shift()!({ v: 'kept' });
+    await read;
+    await new Promise((r) => setTimeout(r, 200)); // answered pings keep vouching
+    expect(cache.peek('k')).toBe('kept');
+    tracker.answersPing = false; // silent, not closed: no error, no end, no ping timeout yet
+    await new Promise((r) => setTimeout(r, 200));
+    expect(cache.peek('k')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ tracking: true, entries: 1 });
+    expect(opened).toHaveLength(1);
+    // A read answered on the same connection came after every push sent before it: it vouches again.
+    const again = cache.load('k', v);
+    tracker.replies.shift()!({ v: 'kept' });
+    await again;
+    expect(cache.peek('k')).toBe('kept');
   });
 
   it('replaces a connection that reports an error, even one still open', async () => {

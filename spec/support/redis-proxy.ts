@@ -9,12 +9,21 @@ export class RedisProxy {
   /** Extra delay for server-to-client data carrying a RESP3 `invalidate` push (client-side caching). */
   pushDelayMs = 0;
   private dropReplyAfter: string | undefined;
+  private silenced: string | undefined;
   private armed = false;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   port = 0;
 
   constructor(private readonly redisPort: number) {}
+
+  /**
+   * From now on, connections that sent `marker` (a client name, say) hear nothing more from Redis, and stay open:
+   * a route that silently stopped delivering, which no error or close reveals.
+   */
+  silence(marker: string): void {
+    this.silenced = marker;
+  }
 
   /** The next command containing `marker` executes, but its reply is lost with the connection. */
   loseReplyOf(marker: string): void {
@@ -24,12 +33,14 @@ export class RedisProxy {
   async start(): Promise<void> {
     this.server = createServer((inbound) => {
       const outbound = connect(this.redisPort, '127.0.0.1');
+      const sent: Buffer[] = []; // what this client sent, for silence()
       this.sockets.add(inbound).add(outbound);
       const close = () => {
         inbound.destroy();
         outbound.destroy();
       };
       inbound.on('data', (chunk: Buffer) => {
+        if (sent.length < 16) sent.push(chunk);
         if (this.dropReplyAfter && chunk.includes(this.dropReplyAfter)) {
           this.dropReplyAfter = undefined;
           this.armed = true;
@@ -41,6 +52,7 @@ export class RedisProxy {
           this.armed = false;
           return close();
         }
+        if (this.silenced !== undefined && Buffer.concat(sent).includes(this.silenced)) return;
         const push = this.pushDelayMs > 0 && chunk.includes('invalidate') ? this.pushDelayMs : 0;
         setTimeout(() => inbound.writable && inbound.write(chunk), this.delayMs + push);
       });
