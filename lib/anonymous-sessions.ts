@@ -309,8 +309,14 @@ const GROUPED: Record<string, string> = {
   hooktimeout: 'transfer',
 };
 
+/** RedisStore's read-cache options, which a reader of the scaling docs may put on anonymousSessions() instead. */
+const STORE_CACHE_OPTIONS = new Set(['cache', 'maxentries', 'maxstaleness']);
+
 function refuseMisplacedOptions(options: object): void {
   for (const key of Object.keys(options)) {
+    if (STORE_CACHE_OPTIONS.has(key.toLowerCase()) && !OPTION_NAMES.includes(key)) {
+      throw new ConfigurationError(key, `is an option of RedisStore: anonymousSessions({ store: new RedisStore({ client, cache: true }) })`);
+    }
     const group = GROUPED[key.toLowerCase().replace(/[_-]/g, '')];
     if (group !== undefined && !OPTION_NAMES.includes(key)) {
       throw new ConfigurationError(key, `belongs inside ${group}: { ${group}: { ${key.replace(/[_-](\w)/g, (_, c: string) => c.toUpperCase())}: … } }`);

@@ -83,7 +83,11 @@ export function renderErrors(surface: Surface, { retryAfter, logger }: RenderOpt
     const error = toWireError(err, surface, retryAfter);
     if (!error) return next(err);
     if (error instanceof MisconfiguredError) warnOnce(logger, error.message, error.message.replace(/^express-anonymous-session: /, ''));
-    else if (!error.expose) logError(logger, `${error.code}: ${error.message}`, error.cause ?? error);
+    else if (error instanceof StoreUnavailableError) {
+      // Shown to the client as a plain 503; the operator needs the cause (an unconnected client, a timeout), once each.
+      const why = error.cause instanceof Error ? error.cause.message : error.message;
+      warnOnce(logger, `store-unavailable: ${why}`, `answering 503 temporarily_unavailable: ${why} (said once per cause)`);
+    } else if (!error.expose) logError(logger, `${error.code}: ${error.message}`, error.cause ?? error);
     sendError(res, error);
   };
 }

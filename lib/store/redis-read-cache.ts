@@ -35,6 +35,8 @@ export interface TrackingClient {
 }
 
 export interface ReadCacheStats {
+  /** Whether the store was built with `cache` (when false, the rest is zero). */
+  enabled: boolean;
   /** Reads answered from this process. */
   hits: number;
   /** Reads that went to Redis (not cached yet, dropped, or the tracking connection was down). */
@@ -146,7 +148,7 @@ export class RedisReadCache<V> {
   }
 
   stats(): ReadCacheStats {
-    return { hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
+    return { enabled: true, hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
   }
 
   /** Stops the cache and destroys its connection (nothing waits for replies that may never come). */
@@ -170,6 +172,11 @@ export class RedisReadCache<V> {
       return;
     }
     this.tracker = tracker;
+    // Setting up (connect, HELLO, tracking confirmed) is bounded like a ping: a connection that never answers is
+    // replaced, not waited on.
+    setTimeout(() => {
+      if (this.tracker === tracker && !this.live) this.lost(tracker, new Error(`not set up within ${this.timing.pingTimeout} ms`));
+    }, this.timing.pingTimeout).unref();
     tracker.on('invalidate', (key) => {
       if (this.tracker !== tracker) return;
       if (key === null || key === undefined) this.dropAll();

@@ -63,15 +63,17 @@ export interface RedisStoreOptions {
    * a record this process holds and the store drops it. This process's own writes are seen at once; another process's
    * one network hop after Redis applies them (a revocation, a transfer), and never later than `maxStaleness`
    * milliseconds (default 1,000), even on a connection that silently stopped delivering. Needs Redis 6+ and a
-   * `createClient()` client (not a cluster). `true` keeps up to 10,000 records; `{ maxEntries }` sets the bound.
-   * Default off.
+   * `createClient()` client (not a cluster, a pool or `client.legacy()`). `true` keeps up to 10,000 records;
+   * `{ maxEntries, maxStaleness }` set the bound and the staleness. Default off.
    */
   cache?: boolean | { maxEntries?: number; maxStaleness?: number };
+  /** Where the read cache reports a lost or refused connection. Default: `process.emitWarning` (`RedisStoreCacheWarning`). */
+  logger?: { warn(message: string): void };
 }
 
 /**
- * Anonymous sessions in Redis: one hash per session, expiring by Redis TTL at the session's `expiresAt`
- * (nothing scans), every change an atomic Lua script on that one key. Works with Redis Cluster.
+ * Anonymous sessions in Redis: one hash per session, every change an atomic Lua script on that one key, filed in an
+ * expiry index the reaper walks (Redis's TTL at `expiresAt` + `grace` is the backstop). Works with Redis Cluster.
  *
  * @example
  * const client = createClient({ url: process.env.REDIS_URL, disableOfflineQueue: true });
@@ -96,7 +98,10 @@ export class RedisStore implements AnonymousStore {
   private readonly cacheDeadlines: Deadlines;
 
   constructor(options: RedisStoreOptions) {
-    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster', 'cache']);
+    for (const key of ['maxEntries', 'maxStaleness'] as const) {
+      if (options !== null && typeof options === 'object' && key in options) throw new ConfigurationError(`RedisStore.${key}`, `belongs inside cache: new RedisStore({ client, cache: { ${key}: … } })`);
+    }
+    const o = optionsObject(options, 'RedisStore', ['client', 'prefix', 'timeout', 'retryAfter', 'waitForReplicas', 'grace', 'cluster', 'cache', 'logger']);
     const client = o.client;
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
@@ -109,7 +114,10 @@ export class RedisStore implements AnonymousStore {
     this.replication = o.waitForReplicas === undefined ? undefined : resolveWait(o.waitForReplicas, client, this.timeout);
     this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
     const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
-    this.cache = readCache(o.cache, client, cluster);
+    if (o.logger !== undefined && typeof o.logger?.warn !== 'function') throw new ConfigurationError('RedisStore.logger', 'must have a warn(message) method');
+    const logger = o.logger;
+    const warn = logger ? (message: string) => logger.warn(`express-anonymous-session: ${message}`) : (message: string) => process.emitWarning(message, 'RedisStoreCacheWarning');
+    this.cache = readCache(o.cache, client, cluster, warn);
     this.cacheDeadlines = new Deadlines(Math.max(1, Math.floor(this.timeout / 4)), () => new Error(`no reply within ${Math.max(1, Math.floor(this.timeout / 4))} ms`));
     this.guests = this.index = new RedisGuests({
       prefix: this.prefix,
@@ -155,9 +163,9 @@ export class RedisStore implements AnonymousStore {
     return this.read(sessionId);
   }
 
-  /** How the read cache (`cache`) is doing, or `undefined` when it is off. */
-  cacheStats(): ReadCacheStats | undefined {
-    return this.cache?.stats();
+  /** How the read cache (`cache`) is doing; `enabled: false` (and zeros) when it is off. */
+  cacheStats(): ReadCacheStats {
+    return this.cache?.stats() ?? { enabled: false, hits: 0, misses: 0, entries: 0, tracking: false };
   }
 
   /** Closes the read cache's connection (`cache`); the client you passed in is yours to close. */
@@ -365,7 +373,9 @@ export class RedisStore implements AnonymousStore {
    */
   private async bounded(send: () => Promise<unknown>): Promise<unknown> {
     if (this.client.isReady === false) {
-      throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter);
+      // What the client is told stays generic; the cause, which the error handler logs, says what to do.
+      const cause = (this.client as { isOpen?: boolean }).isOpen === false ? NOT_OPEN : RECONNECTING;
+      throw new StoreUnavailableError('The anonymous session store is unavailable', this.retryAfter, cause);
     }
     try {
       return await this.deadlines.bound(send());
@@ -388,7 +398,10 @@ interface Duplicable {
   sendCommand?(args: string[], options?: object): Promise<unknown>;
 }
 
-function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean): RedisReadCache<AnonymousSessionRecord> | undefined {
+const NOT_OPEN = new Error('the Redis client passed to RedisStore is not open: call await client.connect() before serving requests (or it was closed by client.close()/destroy())');
+const RECONNECTING = new Error('the Redis client is not ready (connecting or reconnecting)');
+
+function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean, warn: (message: string) => void): RedisReadCache<AnonymousSessionRecord> | undefined {
   if (option === undefined || option === false) return undefined;
   if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries, maxStaleness }, got ${show(option)}`);
   const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries', 'maxStaleness']);
@@ -401,7 +414,7 @@ function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient
   }
   const parent = client as unknown as Duplicable;
   if (typeof parent.duplicate !== 'function') {
-    throw new ConfigurationError('RedisStore.cache', 'needs a node-redis (v5+) client: it opens its tracking connection with client.duplicate()');
+    throw new ConfigurationError('RedisStore.cache', 'needs a createClient() client of node-redis 5+ (not a pool or client.legacy()): it opens its tracking connection with client.duplicate(); pass that client, or leave cache off');
   }
   // The parent's connection options (URL, database, TLS, credentials), minus what would break tracking: RESP3 carries
   // the pushes on the reading connection itself; the cache replaces a failed connection (no reconnect of its own, no
@@ -421,11 +434,12 @@ function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient
   // SELECT at run time moves the parent, not its options: a cache on another database would serve another tenant.
   const verify = async (tracker: TrackingClient): Promise<string | undefined> => {
     if (typeof parent.sendCommand !== 'function') return undefined;
+    if ((parent as { isOpen?: boolean }).isOpen === false) throw NOT_OPEN; // retried: it may be connected later
     const [mine, theirs] = await Promise.all([tracker.sendCommand(['CLIENT', 'INFO'], { typeMapping: {} }), parent.sendCommand(['CLIENT', 'INFO'])]);
     const db = (info: unknown) => /\bdb=(\d+)/.exec(String(info))?.[1];
     return db(mine) === db(theirs) ? undefined : `its connection is on database ${db(mine)}, the client's on ${db(theirs)} (pass the database in the client's options or URL, not by SELECT)`;
   };
-  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, (message) => process.emitWarning(message, 'RedisStoreCacheWarning'), verify, readCacheTiming(maxStaleness));
+  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, warn, verify, readCacheTiming(maxStaleness));
 }
 
 /** The record from a RESP3 `HGETALL` reply (an object of strings), or `undefined` for a missing hash. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createClient, type RedisClientType } from 'redis';
-import { RedisStore } from '../../lib';
+import { RedisStore, anonymousSessions } from '../../lib';
 import { newRecord } from '../../lib/session/record';
 import { RedisReadCache, type TrackingClient } from '../../lib/store/redis-read-cache';
 import { describeStoreContract } from './store-contract';
@@ -26,7 +26,7 @@ afterAll(async () => {
 async function cachedStore(prefix: string, cache: ConstructorParameters<typeof RedisStore>[0]['cache'] = true): Promise<RedisStore> {
   const store = new RedisStore({ client, prefix, cache });
   opened.push(store);
-  const stats = await eventually(async () => store.cacheStats()!, (s) => s.tracking, 5000, 10);
+  const stats = await eventually(async () => store.cacheStats(), (s) => s.tracking, 5000, 10);
   if (!stats.tracking) throw new Error('the read cache never confirmed client tracking (Redis 6+ is needed)');
   return store;
 }
@@ -77,7 +77,7 @@ describe('RedisStore cache: a returning guest costs no round trip', () => {
     const rs = [record(), record(), record()];
     for (const r of rs) await store.create(r);
     for (const r of rs) await store.get(r.sessionId);
-    expect(store.cacheStats()!.entries).toBe(2);
+    expect(store.cacheStats().entries).toBe(2);
     for (const r of rs) expect(await store.get(r.sessionId)).toEqual(r); // an evicted one is read again, correctly
   });
 
@@ -98,7 +98,7 @@ describe('RedisStore cache: never older than a change', () => {
     await proxy.start();
     const slowPushes = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
     const store = new RedisStore({ client: slowPushes, prefix: uniquePrefix('own'), cache: true });
-    expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+    expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
     proxy.pushDelayMs = 1000;
     try {
       const r = record();
@@ -120,7 +120,7 @@ describe('RedisStore cache: never older than a change', () => {
   it('another process\'s revocation reaches it within a network hop', async () => {
     const { store, elsewhere, r } = await heldGuest('other');
     expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
-    expect(store.cacheStats()!.hits).toBe(1);
+    expect(store.cacheStats().hits).toBe(1);
     await elsewhere.revoke(r.sessionId, Date.now());
     const seen = await eventually(() => store.get(r.sessionId), (x) => x?.state === 'revoked', 1000, 1);
     expect(seen).toMatchObject({ state: 'revoked' });
@@ -142,13 +142,13 @@ describe('RedisStore cache: never older than a change', () => {
     const store = new RedisStore({ client: proxied, prefix, timeout: 400, cache: { maxStaleness: 200 } });
     const elsewhere = new RedisStore({ client: other, prefix });
     try {
-      expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
       const r = record();
       await store.create(r);
       await store.get(r.sessionId);
       await new Promise((res) => setTimeout(res, 300)); // pings keep vouching past maxStaleness
       expect(await store.get(r.sessionId)).toMatchObject({ state: 'active' });
-      expect(store.cacheStats()!.hits).toBeGreaterThanOrEqual(1);
+      expect(store.cacheStats().hits).toBeGreaterThanOrEqual(1);
       proxy.silence('eas-read-cache'); // the cache's connection: open, but its pushes and replies never arrive
       const revokedAt = Date.now();
       await elsewhere.revoke(r.sessionId, revokedAt);
@@ -172,11 +172,11 @@ describe('RedisStore cache: never older than a change', () => {
     await elsewhere.revoke(r.sessionId, Date.now());
     expect(await eventually(() => store.get(r.sessionId), (x) => x?.state === 'revoked', 1000, 1)).toMatchObject({ state: 'revoked' });
     // It reconnects, confirms tracking again and caches again.
-    await eventually(async () => store.cacheStats()!, (s) => s.tracking, 5000, 10);
+    await eventually(async () => store.cacheStats(), (s) => s.tracking, 5000, 10);
     await store.get(r.sessionId);
-    const before = store.cacheStats()!.hits;
+    const before = store.cacheStats().hits;
     expect(await store.get(r.sessionId)).toMatchObject({ state: 'revoked' });
-    expect(store.cacheStats()!.hits).toBe(before + 1);
+    expect(store.cacheStats().hits).toBe(before + 1);
   });
 });
 
@@ -188,7 +188,11 @@ describe('RedisStore cache: options', () => {
     expect(() => new RedisStore({ client, cache: { maxStaleness: 50 } })).toThrow('RedisStore.cache.maxStaleness: must be at least 100 (milliseconds), got 50');
     expect(() => new RedisStore({ client, cache: { maxStaleness: 1.5 } })).toThrow('RedisStore.cache.maxStaleness: must be a positive integer');
     expect(() => new RedisStore({ client, cluster: true, cache: true })).toThrow(/RedisStore\.cache: .*Redis Cluster/);
-    expect(() => new RedisStore({ client: { evalSha: jest.fn(), eval: jest.fn() }, cache: true })).toThrow(/RedisStore\.cache: .*duplicate/);
+    expect(() => new RedisStore({ client: { evalSha: jest.fn(), eval: jest.fn() }, cache: true })).toThrow(/RedisStore\.cache: needs a createClient\(\) client .*not a pool or client\.legacy\(\)/);
+    // the cache's own options, one level too high
+    expect(() => new RedisStore({ client, cache: true, maxStaleness: 500 } as never)).toThrow('RedisStore.maxStaleness: belongs inside cache: new RedisStore({ client, cache: { maxStaleness: … } })');
+    expect(() => anonymousSessions({ issuer: 'https://shop.example', audience: 'api', cache: true } as never)).toThrow(/cache: is an option of RedisStore: .*new RedisStore\(\{ client, cache: true \}\)/);
+    expect(() => new RedisStore({ client, logger: {} as never })).toThrow('RedisStore.logger: must have a warn(message) method');
   });
 
   it('keeps its connection under a client whose socketTimeout closes idle connections (the cache idles when it works)', async () => {
@@ -197,7 +201,7 @@ describe('RedisStore cache: options', () => {
     await idleClosing.connect();
     const store = new RedisStore({ client: idleClosing, prefix: uniquePrefix('idle'), cache: true });
     try {
-      expect(await eventually(async () => store.cacheStats()!.tracking, Boolean, 5000, 10)).toBe(true);
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
       const r = record();
       await store.create(r);
       await store.get(r.sessionId);
@@ -223,7 +227,7 @@ describe('RedisStore cache: options', () => {
       await eventually(async () => warnings(), (w) => w.some((m) => m.includes('database')), 3000, 10);
       expect(warnings().join('\n')).toMatch(/RedisStore\.cache: .*database 0, the client's on 1/);
       expect(await store.get(r.sessionId)).toEqual(r); // read from the client's database
-      expect(store.cacheStats()!.tracking).toBe(false);
+      expect(store.cacheStats().tracking).toBe(false);
     } finally {
       warn.mockRestore();
       await store.close();
@@ -231,9 +235,31 @@ describe('RedisStore cache: options', () => {
     }
   });
 
-  it('is off by default and then opens no connection', () => {
-    const store = new RedisStore({ client });
-    expect(store.cacheStats()).toBeUndefined();
+  it('is off by default: every read goes to Redis, and its stats say it is off', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('off') });
+    const r = record();
+    await store.create(r);
+    await store.get(r.sessionId);
+    await other.hSet(store.key(r.sessionId), 'm', '{"edited":true}');
+    expect((await store.get(r.sessionId))!.metadata).toBe('{"edited":true}'); // at once, no push to wait for
+    expect(store.cacheStats()).toEqual({ enabled: false, hits: 0, misses: 0, entries: 0, tracking: false });
+  });
+
+  it('reports to the logger it is given, not process warnings, once per outage', async () => {
+    const moved = await connectRedis();
+    await moved.select(1);
+    const warned: string[] = [];
+    const emitted = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    const store = new RedisStore({ client: moved, prefix: uniquePrefix('logger'), cache: true, logger: { warn: (m) => warned.push(m) } });
+    try {
+      await eventually(async () => warned.length, (n) => n > 0, 3000, 10);
+      expect(warned).toEqual([expect.stringMatching(/^express-anonymous-session: RedisStore\.cache: .*database 0, the client's on 1/)]);
+      expect(emitted).not.toHaveBeenCalled();
+    } finally {
+      emitted.mockRestore();
+      await store.close();
+      await moved.close();
+    }
   });
 });
 
@@ -350,6 +376,20 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
     tracker.replies.shift()!({ v: 'kept' });
     await again;
     expect(cache.peek('k')).toBe('kept');
+  });
+
+  it('replaces a connection that never finishes setting up (no answer to its tracking check), instead of waiting on it', async () => {
+    const opened: FakeTracker[] = [];
+    const cache = new RedisReadCache<string>(() => {
+      const tracker = new FakeTracker();
+      if (opened.length === 0) tracker.sendCommand = () => new Promise(() => undefined); // connected, never answers
+      opened.push(tracker);
+      return tracker;
+    }, 10, () => undefined, undefined, { maxStaleness: 60_000, pingEvery: 60_000, pingTimeout: 50, maxRetryDelay: 10 });
+    caches.push(cache);
+    expect(await eventually(async () => cache.stats().tracking, Boolean, 2000, 5)).toBe(true);
+    expect(opened).toHaveLength(2);
+    expect(opened[0].destroyed).toBe(true);
   });
 
   it('replaces a connection that reports an error, even one still open', async () => {

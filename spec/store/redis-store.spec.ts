@@ -1,8 +1,13 @@
-import type { RedisClientType } from 'redis';
-import { RedisStore } from '../../lib';
+import express from 'express';
+import session from 'express-session';
+import request from 'supertest';
+import { createClient, type RedisClientType } from 'redis';
+import { RedisStore, anonymousSessions } from '../../lib';
+import { AUDIENCE, ISSUER } from '../support/app';
+import { TEST_KEYS } from '../support/keys';
 import { newRecord } from '../../lib/session/record';
 import { describeStoreContract } from './store-contract';
-import { connectRedis, uniquePrefix } from '../support/redis';
+import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
 
 let client: RedisClientType;
 beforeAll(async () => {
@@ -47,6 +52,26 @@ describe('RedisStore keys and expiry', () => {
     await expect(store.create(newRecord({ userId: 'anon|a', metadata: '{}', now: Date.now(), lifetimes: { idle: 1, absolute: 1 } }))).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     expect(offline.evalSha).not.toHaveBeenCalled();
     expect(offline.eval).not.toHaveBeenCalled();
+  });
+
+  it('a client the app never connected: every request is a 503, and the log says once to call client.connect()', async () => {
+    const forgotten = createClient({ url: redisUrl() }); // no connect()
+    const warnings: string[] = [];
+    const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS, store: new RedisStore({ client: forgotten }), persist: 'always', logger: { warn: (m) => warnings.push(m) } });
+    const app = express();
+    app.use(session({ secret: 'a redis store test secret', resave: false, saveUninitialized: false, cookie: anon.cookieOptions() }));
+    app.use(anon.middleware());
+    app.get('/', (_req, res) => res.end());
+    app.use(anon.errorHandler());
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app).get('/').expect(503);
+      expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'The anonymous session store is unavailable' }); // nothing internal shown
+    }
+    const outage = warnings.filter((w) => w.includes('503'));
+    expect(outage).toHaveLength(1);
+    expect(outage[0]).toMatch(/503 .*call await client\.connect\(\) before serving requests/);
+    await expect(anon.createSession()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/client\.connect\(\)/) } });
+    await anon.close();
   });
 
   it('refuses a client that is not node-redis, naming the option', () => {
