@@ -9,7 +9,7 @@ const LAYERS = [
   ['store', '^lib/store/'],
   ['metrics', '^lib/metrics/'],
   ['tokens', '^lib/tokens/'],
-  ['services', '^lib/(session/(options|session-service|creation-limit|binding)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service|drops|leases|pending|hook|report))\\.ts$|^lib/(lifecycle|admin)/'],
+  ['services', '^lib/(session/(options|session-service|creation-limit|binding|token-rotation)|transfer/(types|options|merge-policies|source|session-renewal|transfer-service|drops|leases|pending|hook|report))\\.ts$|^lib/(lifecycle|admin)/'],
   ['http', '^lib/(session/(anonymous-session|middleware|cookie-defaults|require-guest)|transfer/middleware|http/(?!same-site\\.ts$)|strategy/|client/)'],
   ['router', '^lib/router/'],
   ['root', '^lib/(anonymous-sessions|internals|index|augment)\\.ts$|^lib/cli/'],

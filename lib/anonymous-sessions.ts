@@ -50,6 +50,7 @@ import { Reaper } from './lifecycle/reaper';
 import { AdminService } from './admin/admin';
 import { guestsOf } from './store/lifecycle';
 import { DEFAULT_REAPER } from './lifecycle/options';
+import { TokenRotation } from './session/token-rotation';
 
 /** Options of `anonymousSessions()`. Every duration is in seconds, as in OAuth's `expires_in`. */
 export interface AnonymousSessionsOptions<M = RegisteredMetadata> extends TokenOptions, SessionOptions {
@@ -231,7 +232,7 @@ export class AnonymousSessions<M extends object = RegisteredMetadata> {
   /** `POST /anonymous/token`, `POST /anonymous/logout`, the JWKS and RFC 8414 metadata. Mount at the app root. */
   router(): Router {
     const i = internalsOf(this);
-    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger, cors: i.cors, metrics: i.metrics });
+    return anonymousRouter({ sessions: i.sessions, binding: i.binding, tokens: i.tokens, transfers: i.transfers, handles: i.handles, retryAfter: i.retryAfter, logger: i.logger, cors: i.cors, metrics: i.metrics, rotation: i.rotation });
   }
 
   /** `req.anonymous` on every request; mount after express-session (and passport.session()). */
@@ -363,7 +364,8 @@ function compose(options: AnonymousSessionsOptions): Internals {
   const sessions = new SessionService(store, sessionOptions, clock, limiter, metrics);
   const binding = new SessionBinding(sessionOptions.sessionKey, retryAfter);
   const tokens = new TokenService(tokenOptions, clock, sessionOptions.lifetimes.absolute);
-  const transfers = new TransferService({ store, tokens, binding, clock, logger, metrics }, transferOptions);
+  const rotation = tokenOptions.reuseGraceMs === undefined ? undefined : new TokenRotation(store, sessions, tokenOptions.reuseGraceMs, clock);
+  const transfers = new TransferService({ store, tokens, binding, clock, logger, metrics, rotation }, transferOptions);
   return {
     store,
     ownsStore: options.store === undefined,
@@ -371,6 +373,7 @@ function compose(options: AnonymousSessionsOptions): Internals {
     binding,
     tokens,
     transfers,
+    rotation,
     handles: {
       sessions,
       binding,

@@ -9,7 +9,7 @@ export type { MetadataChange, CreateInput, UpdateOptions } from './session/sessi
 export type { SessionOptions } from './session/options';
 export type { RateLimitOption } from './session/creation-limit';
 export { sessionCookieDefaults } from './session/cookie-defaults';
-export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink, AccountLeaseRequest, AccountLeaseResult, ReplicationAck } from './store/types';
+export type { AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink, AccountLeaseRequest, AccountLeaseResult, ReplicationAck, RotationResult } from './store/types';
 export { MemoryStore } from './store/memory';
 export type { MemoryStoreOptions } from './store/memory';
 export { RedisStore } from './store/redis';

@@ -1,3 +1,4 @@
+import type { TokenRotation } from './session/token-rotation';
 import type { AnonymousStore } from './store/types';
 import type { Logger } from './config/logger';
 import type { SessionService } from './session/session-service';
@@ -24,6 +25,8 @@ export interface Internals {
   binding: SessionBinding;
   tokens: TokenService;
   transfers: TransferService;
+  /** Session-token rotation; undefined when `sessionTokenRotation: false`. */
+  rotation: TokenRotation | undefined;
   handles: HandleServices;
   verifier: AccessTokenVerifier;
   logger: Logger;

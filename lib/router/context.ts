@@ -6,6 +6,7 @@ import type { TransferService } from '../transfer/transfer-service';
 import type { Logger } from '../config/logger';
 import type { ResolvedCors } from './cors';
 import type { Instrumentation } from '../metrics/instrumentation';
+import type { TokenRotation } from '../session/token-rotation';
 
 /** What every endpoint of the router shares. */
 export interface RouterContext {
@@ -21,4 +22,6 @@ export interface RouterContext {
   /** CORS for token-mode SPAs on the listed origins; undefined: no CORS headers. */
   cors?: ResolvedCors;
   metrics: Instrumentation;
+  /** Session-token rotation; undefined when `sessionTokenRotation: false`. */
+  rotation?: TokenRotation;
 }

@@ -18,6 +18,10 @@ interface RecordBase {
   metadata: string;
   /** Incremented by every metadata update; the basis of optimistic concurrency. */
   version: number;
+  /** Session-token rotation: the generation of the newest session token a renewal issued (absent: 0). */
+  tokenGeneration?: number;
+  /** When the session moved to `tokenGeneration` (epoch ms; absent: never renewed). */
+  tokenRotatedAt?: number;
 }
 
 export interface ActiveRecord extends RecordBase {

@@ -1,5 +1,5 @@
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
-import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, TransferLink } from './types';
+import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, RotationResult, TransferLink } from './types';
 import type { GuestLifecycleStore } from './lifecycle';
 import { integerInRange, positiveInteger } from '../config/validate';
 import { MemoryGuests } from './memory-lifecycle';
@@ -129,6 +129,17 @@ export class MemoryStore implements AnonymousStore {
     if (!entry || entry.record.state !== 'active') return false;
     entry.record = { ...entry.record, state: 'revoked', revokedAt: at };
     return true;
+  }
+
+  async rotateTokenGeneration(sessionId: string, expected: number, now: number): Promise<RotationResult> {
+    const entry = this.live(sessionId, now);
+    if (!entry) return { status: 'missing' };
+    if (entry.record.state !== 'active') return { status: 'ended' };
+    const current = entry.record.tokenGeneration ?? 0;
+    if (current !== expected) return { status: 'stale', generation: current, rotatedAt: entry.record.tokenRotatedAt ?? 0 };
+    entry.record.tokenGeneration = current + 1;
+    entry.record.tokenRotatedAt = now;
+    return { status: 'rotated', generation: current + 1 };
   }
 
   async claim(sessionId: string, request: ClaimRequest): Promise<ClaimResult> {

@@ -68,6 +68,19 @@ if redis.call('HGET', KEYS[1], 'st') ~= 'active' then return 0 end
 redis.call('HSET', KEYS[1], 'st', 'revoked', 'ra', ARGV[1])
 return 1`);
 
+/**
+ * ARGV: expectedGeneration now. Session-token rotation: {generation} when moved on, {-1} missing or expired, {-2}
+ * ended, {-3, generation, rotatedAt} when not at the expected generation. `tg`/`tr` exist once a token was renewed.
+ */
+export const ROTATE = script(`
+local f = redis.call('HMGET', KEYS[1], 'st', 'e', 'tg', 'tr')
+if not f[1] or tonumber(f[2]) <= tonumber(ARGV[2]) then return {-1} end
+if f[1] ~= 'active' then return {-2} end
+local g = tonumber(f[3] or '0')
+if g ~= tonumber(ARGV[1]) then return {-3, g, tonumber(f[4] or '0')} end
+redis.call('HSET', KEYS[1], 'tg', tostring(g + 1), 'tr', ARGV[2])
+return {g + 1}`);
+
 /** ARGV: token userId leaseUntil now. Returns {status, ...}. */
 export const CLAIM = script(`
 local f = redis.call('HMGET', KEYS[1], 'st', 'e', 'tu', 'ta', 'cb', 'cu', 'cx')

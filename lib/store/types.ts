@@ -12,6 +12,14 @@ export type CasResult =
   /** This update id was applied before (a retry after a lost reply): nothing written again. */
   | { status: 'duplicate'; version: number };
 
+/** Outcome of moving a session's token generation on (session-token rotation). */
+export type RotationResult =
+  | { status: 'rotated'; generation: number }
+  /** The session is not at the expected generation: where it is, and since when (epoch ms; 0 for never). */
+  | { status: 'stale'; generation: number; rotatedAt: number }
+  | { status: 'missing' }
+  | { status: 'ended' };
+
 /** Outcome of trying to claim a session for transfer. */
 export type ClaimResult =
   /** This caller holds the claim until `leaseUntil`; `record` is the session as it was claimed. */
@@ -92,6 +100,12 @@ export interface AnonymousStore {
   awaitReplication?(sessionId: string): Promise<ReplicationAck | undefined>;
   /** Deletes the record outright. */
   destroy(sessionId: string): Promise<void>;
+  /**
+   * Session-token rotation: moves an active session from token generation `expected` to `expected + 1` and notes
+   * `now` as `tokenRotatedAt`; answers `stale` with the current generation when it is not at `expected`. Required
+   * unless `sessionTokenRotation: false` (a store written before it existed is refused at start-up, naming it).
+   */
+  rotateTokenGeneration?(sessionId: string, expected: number, now: number): Promise<RotationResult>;
   /** Stores a single-use transfer ticket (by its hash) for a session until `expiresAt`. */
   putTicket(ticketId: string, sessionId: string, expiresAt: number): Promise<void>;
   /** Returns the ticket's session id and deletes the ticket, atomically; undefined if unknown, used or expired. */

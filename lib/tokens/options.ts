@@ -49,6 +49,12 @@ export interface TokenOptions {
   /** Longest token accepted, in characters; longer ones are refused before any parsing. Default 16384. */
   maxTokenLength?: number;
   /**
+   * Session tokens rotate: each renewal answers the next one, and a replaced token used again after `reuseGrace`
+   * seconds revokes the session (RFC 9700 reuse detection). Default `{ reuseGrace: 30 }`; `false` keeps every
+   * session token good until its session ends.
+   */
+  sessionTokenRotation?: false | { reuseGrace?: number };
+  /**
    * Under `NODE_ENV=production`, start without `keys` (ephemeral keys: tokens die with the process and no other
    * process verifies them). Default false: production refuses to start without keys.
    */
@@ -69,9 +75,11 @@ export interface ResolvedTokenOptions {
   clockTolerance: number;
   claims: CompiledClaim[];
   maxTokenLength: number;
+  /** Milliseconds a replaced session token stays good; undefined: no rotation. */
+  reuseGraceMs: number | undefined;
 }
 
-export const TOKEN_OPTION_NAMES = ['issuer', 'audience', 'keys', 'clients', 'scopes', 'accessTokenLifetime', 'clockTolerance', 'claims', 'maxTokenLength', 'allowEphemeralKeys'] as const;
+export const TOKEN_OPTION_NAMES = ['issuer', 'audience', 'keys', 'clients', 'scopes', 'accessTokenLifetime', 'clockTolerance', 'claims', 'maxTokenLength', 'allowEphemeralKeys', 'sessionTokenRotation'] as const;
 
 export const DEFAULT_CLIENT_ID = 'default';
 
@@ -108,7 +116,18 @@ export function resolveTokenOptions(options: TokenOptions): ResolvedTokenOptions
     clockTolerance: integerInRange(options.clockTolerance ?? 5, 'clockTolerance', 0, 60),
     claims: compileClaims(options.claims),
     maxTokenLength: positiveInteger(options.maxTokenLength ?? 16384, 'maxTokenLength'),
+    reuseGraceMs: reuseGrace(options.sessionTokenRotation),
   };
+}
+
+function reuseGrace(value: TokenOptions['sessionTokenRotation']): number | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined && (value === null || typeof value !== 'object')) {
+    throw new ConfigurationError('sessionTokenRotation', `must be false or { reuseGrace }, got ${value === true ? 'true (it is on by default: leave it out)' : typeof value}`);
+  }
+  const o = optionsObject(value, 'sessionTokenRotation', ['reuseGrace']);
+  // Long enough for a retry after a lost response; every second of it is a second a thief's copy also works.
+  return integerInRange(o.reuseGrace ?? 30, 'sessionTokenRotation.reuseGrace', 0, 300) * 1000;
 }
 
 const KEY_NAMES = ['accessToken', 'sessionToken', 'sessionTokenFormat'];

@@ -16,6 +16,8 @@ export interface SessionTokenClaims {
   metadata: Metadata;
   /** The client the session was created for; renewal must come from the same client. */
   client_id: string;
+  /** The session's token generation when minted (rotation); tokens minted before rotation existed have none: 0. */
+  gen?: number;
 }
 
 export interface SessionTokenConfig {
@@ -90,5 +92,6 @@ export async function readSessionToken(config: SessionTokenConfig, token: string
   if (typeof payload.user_id !== 'string' || typeof payload.session_id !== 'string' || typeof payload.client_id !== 'string') {
     throw new TokenError('invalid', 'The session token is invalid');
   }
+  if (payload.gen !== undefined && !(Number.isSafeInteger(payload.gen) && (payload.gen as number) >= 0)) throw new TokenError('invalid', 'The session token is invalid');
   return payload as unknown as SessionTokenClaims;
 }

@@ -89,7 +89,7 @@ export class TokenService {
       }),
       mintSessionToken(
         this.session,
-        { user_id: record.userId, session_id: record.sessionId, created_at: Math.floor(record.createdAt / 1000), metadata, client_id: request.client.id },
+        { user_id: record.userId, session_id: record.sessionId, created_at: Math.floor(record.createdAt / 1000), metadata, client_id: request.client.id, gen: record.tokenGeneration ?? 0 },
         now,
         sessionEnd,
       ),

@@ -3,8 +3,10 @@ import type { Request } from 'express';
 import type { TokenService } from '../tokens/token-service';
 import type { AnonymousStore } from '../store/types';
 import type { GuestSource } from './types';
+import type { TokenRotation } from '../session/token-rotation';
 import { pendingGuest } from './pending';
 import { isCrossSite } from '../http/same-site';
+import { isActive } from '../session/record';
 
 /** Where a login request's guest comes from; never a raw anonymous id supplied by the client. */
 export type SessionSource = GuestSource;
@@ -36,6 +38,8 @@ export interface FindGuestOptions {
   pendingKey: string;
   /** Told when a session token came in the query string (ignored, and no other guest is taken in its place). */
   onQueryToken?: () => void;
+  /** Session-token rotation: only a current token (or one just replaced) may move its guest. */
+  rotation?: TokenRotation;
 }
 
 /**
@@ -65,7 +69,14 @@ export async function findGuest(
   }
   if (token !== undefined) {
     const check = await tokens.checkSessionToken(token);
-    return check.ok ? { sessionId: check.claims.session_id, source: 'session_token' } : undefined;
+    if (!check.ok) return undefined;
+    const sessionId = check.claims.session_id;
+    if (options.rotation) {
+      // A replaced token used again revokes its session; the transfer then finds it revoked and moves nothing.
+      const record = await store.get(sessionId);
+      if (isActive(record, now) && record.userId === check.claims.user_id) await options.rotation.admit(record, check.claims.gen ?? 0);
+    }
+    return { sessionId, source: 'session_token' };
   }
   const kept = pendingGuest(req, options.pendingKey, options.userId);
   if (kept !== undefined) return { sessionId: kept, source: 'pending' };

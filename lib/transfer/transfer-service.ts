@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { TokenRotation } from '../session/token-rotation';
 import type { Request } from 'express';
 import type { TokenService } from '../tokens/token-service';
 import type { ActiveRecord } from '../session/record';
@@ -31,6 +32,8 @@ export interface TransferDependencies {
   logger: Logger;
   /** Counts every outcome (`anonymous_session.transfers`). */
   metrics?: Instrumentation;
+  /** Session-token rotation: a replaced token presented at login revokes its session instead of transferring it. */
+  rotation?: TokenRotation;
 }
 
 const SAME_USER_WAIT_MS = 2000;
@@ -222,6 +225,7 @@ export class TransferService {
       peek,
       userId,
       pendingKey: this.pendingKey,
+      rotation: this.deps.rotation,
       onQueryToken: () =>
         warnOnce(this.deps.logger, 'query-session-token', 'anonymous_session_token in the query string is ignored at login (URLs leak into logs and Referer): send it in the body or the Anonymous-Session-Token header'),
     });

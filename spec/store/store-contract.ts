@@ -83,6 +83,30 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.compareAndSetMetadata(r.sessionId, 0, '{}', now())).toEqual({ status: 'ended' });
     });
 
+    it('rotates the token generation by compare-and-set: once per generation, answering where it is when stale', async () => {
+      const r = record();
+      await store.create(r);
+      const t = now();
+      expect(await store.rotateTokenGeneration!(r.sessionId, 0, t)).toEqual({ status: 'rotated', generation: 1 });
+      expect(await store.get(r.sessionId)).toMatchObject({ tokenGeneration: 1, tokenRotatedAt: t, metadata: r.metadata, version: r.version });
+      // a second renewal with the same generation loses: it is told the current one and since when
+      expect(await store.rotateTokenGeneration!(r.sessionId, 0, t + 5)).toEqual({ status: 'stale', generation: 1, rotatedAt: t });
+      expect(await store.rotateTokenGeneration!(r.sessionId, 1, t + 10)).toEqual({ status: 'rotated', generation: 2 });
+      expect(await store.rotateTokenGeneration!(r.sessionId, 7, t + 10)).toEqual({ status: 'stale', generation: 2, rotatedAt: t + 10 });
+      // a metadata write keeps the generation, and the generation keeps the version
+      expect(await store.compareAndSetMetadata(r.sessionId, 0, '{"a":1}', t + 20)).toEqual({ status: 'ok', version: 1 });
+      expect(await store.get(r.sessionId)).toMatchObject({ tokenGeneration: 2, version: 1 });
+      await store.revoke(r.sessionId, t + 30);
+      expect(await store.rotateTokenGeneration!(r.sessionId, 2, t + 40)).toEqual({ status: 'ended' });
+      expect(await store.rotateTokenGeneration!('unknown', 0, t)).toEqual({ status: 'missing' });
+      // a session never renewed has no generation fields at all
+      const fresh = record();
+      await store.create(fresh);
+      const read = await store.get(fresh.sessionId);
+      expect(read).toEqual(fresh);
+      expect(read).not.toHaveProperty('tokenGeneration');
+    });
+
     it('claim is once-only: one claimant, others see pending, then transferred', async () => {
       const r = record('{"cart":["a"]}');
       await store.create(r);

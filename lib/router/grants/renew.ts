@@ -20,7 +20,14 @@ export function endedSessionError(state: 'revoked' | 'transferred', description 
   return new OAuthError('invalid_grant', description, undefined, {}, { anonymous_session_state: state });
 }
 
-/** Renew: the session token names the guest; the store says whether it may still act. */
+/** A replaced session token used again (rotation's reuse detection): the session was revoked just now. */
+export const REUSED_TOKEN = 'The session token was replaced and then used again, so the anonymous session was revoked (token reuse)';
+
+/**
+ * Renew: the session token names the guest; the store says whether it may still act. With rotation on, a renewal
+ * moves the session to the next token generation (the answer's session token is the only good one from now on); a
+ * transfer-ticket request only checks that the token is current, since its answer carries no new session token.
+ */
 export async function renewGuest(ctx: RouterContext, req: Request): Promise<ActiveRecord> {
   const p = required(req, 'params');
   if (p.user_id !== undefined || p.metadata !== undefined) {
@@ -34,6 +41,13 @@ export async function renewGuest(ctx: RouterContext, req: Request): Promise<Acti
   if (!record || record.expiresAt <= ctx.sessions.now()) throw new OAuthError('session_expired', 'The anonymous session expired');
   if (record.userId !== claims.user_id) throw new OAuthError('invalid_grant', 'The session token does not match its session');
   if (record.state !== 'active') throw endedSessionError(record.state);
+  let current = record;
+  if (ctx.rotation) {
+    const gen = claims.gen ?? 0;
+    const admission = p.requested_token_type === undefined ? await ctx.rotation.renew(record, gen) : await ctx.rotation.admit(record, gen);
+    if (!admission.ok) throw admission.reason === 'reused' ? endedSessionError('revoked', REUSED_TOKEN) : new OAuthError('invalid_grant', 'The anonymous session ended');
+    current = admission.record;
+  }
   // One read serves both the checks above and the activity write-back.
-  return (await ctx.sessions.recordActivity(record)) ?? record;
+  return (await ctx.sessions.recordActivity(current)) ?? current;
 }

@@ -1,0 +1,190 @@
+import request from 'supertest';
+import type { Express } from 'express';
+import { SignJWT } from 'jose';
+import { MemoryStore, anonymousSessions, type AnonymousSessions, type AnonymousStore } from '../../lib';
+import { AUDIENCE, ISSUER, buildApp, frozenClock } from '../support/app';
+import { SESSION_SECRET, TEST_KEYS } from '../support/keys';
+import { internals } from '../support/internals';
+import { decode, shouldBeOAuthError, shouldBeTokenResponse } from '../support/oauth';
+import { memoryUsers, transferApp, type ShopUser } from '../support/transfer-app';
+
+/**
+ * Session tokens are the refresh tokens of public clients (SPAs, mobile apps): each renewal answers the next one,
+ * and a replaced token used again revokes the session (RFC 9700 section 4.14.2), after a short grace for a retry.
+ */
+const mountRouter = (app: Express, anon: AnonymousSessions) => app.use(anon.router());
+const token = (app: Express) => request(app).post('/anonymous/token');
+const sessionIdOf = (t: string) => decode(t).claims.session_id as string;
+
+function rotatingApp(options: Parameters<typeof buildApp>[0] = {}) {
+  const clock = frozenClock(Date.now());
+  const { app, anon } = buildApp({ rateLimit: false, clock: clock.now, ...options }, undefined, mountRouter);
+  return { app, anon, clock };
+}
+
+const renew = (app: Express, sessionToken: string) => token(app).send({ session_token: sessionToken });
+
+describe('session tokens rotate on renewal', () => {
+  it('each renewal answers a new session token, and the new one renews in turn (the guest and its cart stay)', async () => {
+    const { app } = rotatingApp();
+    const created = await token(app).send({ metadata: { cart: ['tea'] } }).expect(200);
+    let current = created.body.session_token as string;
+    const guest = decode(created.body.access_token).claims.sub;
+    for (let i = 1; i <= 3; i++) {
+      const res = await renew(app, current);
+      shouldBeTokenResponse(res);
+      expect(res.body.session_token).not.toBe(current);
+      expect(decode(res.body.session_token).claims).toMatchObject({ gen: i, user_id: guest, metadata: { cart: ['tea'] } });
+      expect(decode(res.body.access_token).claims.sub).toBe(guest);
+      current = res.body.session_token;
+    }
+  });
+
+  it('a replaced token used again after the grace revokes the session: the thief and the owner both start over', async () => {
+    const { app, anon, clock } = rotatingApp();
+    const stolen = (await token(app).send({}).expect(200)).body.session_token as string;
+    const owners = (await renew(app, stolen).expect(200)).body.session_token as string; // the owner renews first
+    clock.advance(31);
+    const reuse = await renew(app, stolen);
+    shouldBeOAuthError(reuse, 400, 'invalid_grant');
+    expect(reuse.body).toMatchObject({ anonymous_session_state: 'revoked', error_description: expect.stringMatching(/replaced and then used again/) });
+    expect((await internals(anon).store.get(sessionIdOf(stolen)))?.state).toBe('revoked');
+    // the newest token dies with the session
+    shouldBeOAuthError(await renew(app, owners), 400, 'invalid_grant');
+  });
+
+  it('the thief who renews first is cut off too, when the owner comes back with the token it still holds', async () => {
+    const { app, clock } = rotatingApp();
+    const shared = (await token(app).send({}).expect(200)).body.session_token as string;
+    const thiefs = (await renew(app, shared).expect(200)).body.session_token as string;
+    clock.advance(60);
+    shouldBeOAuthError(await renew(app, shared), 400, 'invalid_grant'); // the owner: reuse detected
+    shouldBeOAuthError(await renew(app, thiefs), 400, 'invalid_grant'); // the thief's newer token is dead
+  });
+
+  it('within the grace, the token just replaced still renews (a retry after a lost response), answering the same generation', async () => {
+    const { app, clock } = rotatingApp();
+    const first = (await token(app).send({}).expect(200)).body.session_token as string;
+    const lost = (await renew(app, first).expect(200)).body.session_token as string; // the answer never arrived
+    clock.advance(5);
+    const retry = await renew(app, first).expect(200);
+    expect(decode(retry.body.session_token).claims.gen).toBe(decode(lost).claims.gen);
+    // the retry's token is current: it renews, and from then on both copies of generation 1 are replaced
+    const next = (await renew(app, retry.body.session_token).expect(200)).body.session_token as string;
+    expect(decode(next).claims.gen).toBe(2);
+    clock.advance(31);
+    shouldBeOAuthError(await renew(app, lost), 400, 'invalid_grant');
+  });
+
+  it('two renewals at once with the current token both succeed, with one generation between them', async () => {
+    const { app } = rotatingApp();
+    const t = (await token(app).send({}).expect(200)).body.session_token as string;
+    const [a, b] = await Promise.all([renew(app, t), renew(app, t)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(decode(a.body.session_token).claims.gen).toBe(1);
+    expect(decode(b.body.session_token).claims.gen).toBe(1);
+  });
+
+  it('two tokens back is never within the grace', async () => {
+    const { app } = rotatingApp();
+    const g0 = (await token(app).send({}).expect(200)).body.session_token as string;
+    const g1 = (await renew(app, g0).expect(200)).body.session_token as string;
+    await renew(app, g1).expect(200);
+    shouldBeOAuthError(await renew(app, g0), 400, 'invalid_grant'); // no time passed, but g0 is two generations old
+  });
+
+  it('the refresh_token grant rotates the same way: refresh_token is the new session token', async () => {
+    const { app, clock } = rotatingApp();
+    const first = (await token(app).send({}).expect(200)).body.session_token as string;
+    const res = await token(app).type('form').send({ grant_type: 'refresh_token', refresh_token: first }).expect(200);
+    expect(res.body.refresh_token).toBe(res.body.session_token);
+    expect(decode(res.body.refresh_token).claims.gen).toBe(1);
+    clock.advance(31);
+    shouldBeOAuthError(await token(app).type('form').send({ grant_type: 'refresh_token', refresh_token: first }), 400, 'invalid_grant');
+  });
+
+  it('a transfer ticket request checks the token without replacing it (its answer carries no new session token)', async () => {
+    const { app, clock } = rotatingApp();
+    const t = (await token(app).send({}).expect(200)).body.session_token as string;
+    const ticket = await token(app).send({ session_token: t, requested_token_type: 'transfer_ticket' }).expect(200);
+    expect(ticket.body.transfer_ticket).toEqual(expect.any(String));
+    clock.advance(60);
+    await renew(app, t).expect(200); // still the current token
+    clock.advance(60);
+    shouldBeOAuthError(await token(app).send({ session_token: t, requested_token_type: 'transfer_ticket' }), 400, 'invalid_grant');
+  });
+
+  it('a session token minted before rotation existed (no gen claim) renews as generation 0', async () => {
+    const { app, anon } = rotatingApp();
+    const t = (await token(app).send({}).expect(200)).body.session_token as string;
+    const { header, claims } = decode(t);
+    delete claims.gen;
+    const legacy = await new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(Buffer.from(SESSION_SECRET, 'base64url'));
+    expect(decode(legacy).claims.gen).toBeUndefined();
+    expect(decode((await renew(app, legacy).expect(200)).body.session_token).claims.gen).toBe(1);
+    expect((await anon.getSession(sessionIdOf(t)))?.state).toBe('active');
+  });
+
+  it('with sessionTokenRotation: false, a session token renews again and again, as before', async () => {
+    const { app, clock } = rotatingApp({ sessionTokenRotation: false });
+    const t = (await token(app).send({}).expect(200)).body.session_token as string;
+    for (let i = 0; i < 3; i++) {
+      const res = await renew(app, t).expect(200);
+      expect(decode(res.body.session_token).claims.gen).toBe(0);
+      clock.advance(3600);
+    }
+  });
+
+  it('the grace is configurable, down to none', async () => {
+    const { app } = rotatingApp({ sessionTokenRotation: { reuseGrace: 0 } });
+    const t = (await token(app).send({}).expect(200)).body.session_token as string;
+    await renew(app, t).expect(200);
+    shouldBeOAuthError(await renew(app, t), 400, 'invalid_grant');
+  });
+});
+
+describe('session token rotation at login', () => {
+  const alice = (): ShopUser => ({ id: 'alice', name: 'Alice', data: {} });
+  const login = (app: Express, t: string) => request(app).post('/login').send({ username: 'alice', anonymous_session_token: t });
+
+  it('a replaced token sent with a login revokes its guest instead of moving it into the account', async () => {
+    const clock = frozenClock(Date.now());
+    const users = memoryUsers([alice()]);
+    const { app, anon } = transferApp({ users, anon: { clock: clock.now } });
+    const first = (await token(app).send({ metadata: { cart: [{ sku: 'pen', quantity: 1 }] } }).expect(200)).body.session_token as string;
+    await renew(app, first).expect(200);
+    clock.advance(31);
+    const res = await login(app, first).expect(200);
+    expect(res.body.transfer).toEqual({ status: 'no_session' });
+    expect((await internals(anon).store.get(sessionIdOf(first)))?.state).toBe('revoked');
+    expect((await users.get('alice'))!.data).toEqual({});
+  });
+
+  it('the current token moves the guest as before', async () => {
+    const users = memoryUsers([alice()]);
+    const { app } = transferApp({ users });
+    const first = (await token(app).send({ metadata: { cart: [{ sku: 'pen', quantity: 1 }] } }).expect(200)).body.session_token as string;
+    const current = (await renew(app, first).expect(200)).body.session_token as string;
+    const res = await login(app, current).expect(200);
+    expect(res.body.transfer).toMatchObject({ status: 'merged' });
+    expect((await users.get('alice'))!.data).toMatchObject({ cart: [{ sku: 'pen', quantity: 1 }] });
+  });
+});
+
+describe('session token rotation: configuration', () => {
+  const base = { issuer: ISSUER, audience: AUDIENCE, keys: TEST_KEYS };
+
+  it('refuses shapes it cannot use, naming the option', () => {
+    expect(() => anonymousSessions({ ...base, sessionTokenRotation: true as never })).toThrow('sessionTokenRotation: must be false or { reuseGrace }, got true (it is on by default: leave it out)');
+    expect(() => anonymousSessions({ ...base, sessionTokenRotation: { reuseGrace: 301 } })).toThrow(/sessionTokenRotation\.reuseGrace/);
+    expect(() => anonymousSessions({ ...base, sessionTokenRotation: { grace: 5 } as never })).toThrow(/sessionTokenRotation\.grace: is not an option/);
+  });
+
+  it('refuses a store that cannot rotate, naming the method and the way out', () => {
+    const store = new MemoryStore();
+    const older = new Proxy(store, { get: (t, p) => (p === 'rotateTokenGeneration' ? undefined : Reflect.get(t, p, t)) }) as AnonymousStore;
+    expect(() => anonymousSessions({ ...base, store: older })).toThrow('store: must implement rotateTokenGeneration (AnonymousStore: session tokens rotate on renewal), or set sessionTokenRotation: false');
+    expect(() => anonymousSessions({ ...base, store: older, sessionTokenRotation: false })).not.toThrow();
+    store.close();
+  });
+});
