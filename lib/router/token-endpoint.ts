@@ -85,9 +85,17 @@ function respond(ctx: RouterContext) {
     }
     const { scope, audience } = required(req, 'grant');
     const body = await ctx.tokens.issue(record, { client: required(req, 'client'), scope, audience });
+    const flow = required(req, 'flow');
+    ctx.metrics.tokensIssued(flow);
+    if (flow === 'browser') {
+      // The cookie is this guest's credential: script gets only the short-lived access token, so an XSS bug on the
+      // page cannot take away a session token that acts as the guest for weeks (and that no rotation would catch,
+      // since the browser itself never presents one).
+      const { session_token: _token, session_expires_in: _expires, ...accessOnly } = body;
+      return void res.status(200).json(accessOnly);
+    }
     // A refresh_token client keeps whatever `refresh_token` comes back: the renewed session token.
     const refreshed = required(req, 'params').grant_type === REFRESH_GRANT ? { refresh_token: body.session_token } : {};
-    ctx.metrics.tokensIssued(required(req, 'flow'));
     res.status(200).json({ ...body, ...refreshed });
   });
 }

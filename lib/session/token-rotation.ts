@@ -20,7 +20,9 @@ export type Admission =
   /** A replaced token was used again: the session is revoked now. */
   | { ok: false; reason: 'reused' }
   /** The session ended meanwhile (revoked, transferred, expired). */
-  | { ok: false; reason: 'ended' };
+  | { ok: false; reason: 'ended' }
+  /** A generation the store never reached (it lost a rotation, e.g. a failover before replication): refused. */
+  | { ok: false; reason: 'unknown' };
 
 export class TokenRotation {
   constructor(
@@ -36,35 +38,41 @@ export class TokenRotation {
 
   /** Renewal: the current token moves the session to the next generation; the one just replaced gets the current. */
   async renew(record: ActiveRecord, presented: number): Promise<Admission> {
+    // The compare-and-set is the authority, not `record`: a store's read cache may hold a generation another process
+    // has moved on, and a current token judged against it would look replaced (or from the future).
     const now = this.now();
-    const current = generationOf(record);
-    if (presented === current) {
-      const result = await this.store.rotateTokenGeneration!(record.sessionId, current, now);
-      if (result.status === 'rotated') return { ok: true, record: { ...record, tokenGeneration: result.generation, tokenRotatedAt: now } };
-      if (result.status !== 'stale') return { ok: false, reason: 'ended' };
-      // Another renewal with this very token won the race: this one is its twin, judged like any other.
-      return this.judge(record, presented, result.generation, result.rotatedAt, now);
-    }
-    return this.judge(record, presented, current, record.tokenRotatedAt ?? 0, now);
+    const result = await this.store.rotateTokenGeneration!(record.sessionId, presented, now);
+    if (result.status === 'rotated') return { ok: true, record: { ...record, tokenGeneration: result.generation, tokenRotatedAt: now } };
+    if (result.status !== 'stale') return { ok: false, reason: 'ended' };
+    return this.judge(record, presented, result.generation, result.rotatedAt, now);
   }
 
   /** Any other use of a session token (a transfer at login, a transfer ticket): current, or just replaced. */
   async admit(record: ActiveRecord, presented: number): Promise<Admission> {
+    if (presented === generationOf(record)) return { ok: true, record };
+    // Not what the record says: ask the store itself (nothing matches a negative generation, so nothing is written).
     const now = this.now();
-    const current = generationOf(record);
-    if (presented === current) return { ok: true, record };
-    return this.judge(record, presented, current, record.tokenRotatedAt ?? 0, now);
+    const result = await this.store.rotateTokenGeneration!(record.sessionId, PROBE, now);
+    if (result.status !== 'stale') return { ok: false, reason: 'ended' };
+    if (presented === result.generation) return { ok: true, record: { ...record, tokenGeneration: result.generation, tokenRotatedAt: result.rotatedAt } };
+    return this.judge(record, presented, result.generation, result.rotatedAt, now);
   }
 
+  /** `current` and `rotatedAt` as the store answered them, never from a possibly cached record. */
   private async judge(record: ActiveRecord, presented: number, current: number, rotatedAt: number, now: number): Promise<Admission> {
     if (presented === current - 1 && now - rotatedAt < this.reuseGraceMs) {
       return { ok: true, record: { ...record, tokenGeneration: current, tokenRotatedAt: rotatedAt } };
     }
-    // Older than its replacement's grace, or from a future generation (only a forged or corrupted counter): reuse.
+    // Ahead of the store: only a rotation the store lost (a failover before replication). Refused, not revoked:
+    // nobody replayed anything.
+    if (presented > current) return { ok: false, reason: 'unknown' };
     await this.sessions.revoke(record.sessionId);
     return { ok: false, reason: 'reused' };
   }
 }
+
+/** A generation no session has: `rotateTokenGeneration` with it answers the current one and writes nothing. */
+const PROBE = -1;
 
 export function generationOf(record: { tokenGeneration?: number }): number {
   return record.tokenGeneration ?? 0;

@@ -102,7 +102,8 @@ export interface AnonymousStore {
   destroy(sessionId: string): Promise<void>;
   /**
    * Session-token rotation: moves an active session from token generation `expected` to `expected + 1` and notes
-   * `now` as `tokenRotatedAt`; answers `stale` with the current generation when it is not at `expected`. Required
+   * `now` as `tokenRotatedAt`; answers `stale` with the current generation when it is not at `expected` (a negative
+   * `expected` never matches: the library uses it to read the generation from the store itself, past any cache). Required
    * unless `sessionTokenRotation: false` (a store written before it existed is refused at start-up, naming it).
    */
   rotateTokenGeneration?(sessionId: string, expected: number, now: number): Promise<RotationResult>;

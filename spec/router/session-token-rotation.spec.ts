@@ -1,7 +1,10 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { SignJWT } from 'jose';
-import { MemoryStore, anonymousSessions, type AnonymousSessions, type AnonymousStore } from '../../lib';
+import { MemoryStore, RedisStore, anonymousSessions, type AnonymousSessions, type AnonymousStore } from '../../lib';
+import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
+import { RedisProxy } from '../support/redis-proxy';
+import { eventually } from '../support/eventually';
 import { AUDIENCE, ISSUER, buildApp, frozenClock } from '../support/app';
 import { SESSION_SECRET, TEST_KEYS } from '../support/keys';
 import { internals } from '../support/internals';
@@ -135,11 +138,62 @@ describe('session tokens rotate on renewal', () => {
     }
   });
 
+  it('an empty session_token is refused, never read as "create" (a client that lost its token does not become a new guest)', async () => {
+    const { app, anon } = rotatingApp();
+    const before = (internals(anon).store as MemoryStore).size;
+    shouldBeOAuthError(await token(app).send({ session_token: '' }), 400, 'invalid_request');
+    shouldBeOAuthError(await token(app).type('form').send('session_token='), 400, 'invalid_request');
+    expect((internals(anon).store as MemoryStore).size).toBe(before);
+  });
+
+  it('an Idempotency-Key replay stops answering once its guest was renewed (it would be a second, unrotated credential)', async () => {
+    const { app } = rotatingApp();
+    const key = 'b3f1c0e2-5a7d-4c19-9e8f-2d6a4b7c1e90';
+    const first = (await token(app).set('Idempotency-Key', key).send({}).expect(200)).body.session_token as string;
+    // a retry after a lost response still gets the guest
+    expect(sessionIdOf((await token(app).set('Idempotency-Key', key).send({}).expect(200)).body.session_token)).toBe(sessionIdOf(first));
+    await renew(app, first).expect(200);
+    const replay = await token(app).set('Idempotency-Key', key).send({});
+    shouldBeOAuthError(replay, 400, 'invalid_request');
+    expect(replay.body.error_description).toMatch(/renewed since/);
+  });
+
   it('the grace is configurable, down to none', async () => {
     const { app } = rotatingApp({ sessionTokenRotation: { reuseGrace: 0 } });
     const t = (await token(app).send({}).expect(200)).body.session_token as string;
     await renew(app, t).expect(200);
     shouldBeOAuthError(await renew(app, t), 400, 'invalid_grant');
+  });
+});
+
+describe('session token rotation across processes', () => {
+  it('a process whose read cache still holds the old generation neither refuses nor revokes the current token', async () => {
+    // Process B reads through a cache whose invalidations arrive a second late: it holds generation 0 while process A
+    // has moved the session to 1. The current token must still work there, for a ticket and for a renewal.
+    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
+    await proxy.start();
+    const [clientA, clientB] = await Promise.all([connectRedis(), connectRedis(`redis://127.0.0.1:${proxy.port}`)]);
+    const prefix = uniquePrefix('rotation');
+    const storeB = new RedisStore({ client: clientB, prefix, cache: true });
+    try {
+      const a = buildApp({ rateLimit: false, store: new RedisStore({ client: clientA, prefix }) }, undefined, mountRouter);
+      const b = buildApp({ rateLimit: false, store: storeB }, undefined, mountRouter);
+      expect(await eventually(async () => storeB.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const t0 = (await token(a.app).send({}).expect(200)).body.session_token as string;
+      await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }).expect(200); // B caches generation 0
+      proxy.pushDelayMs = 1000;
+      const t1 = (await renew(a.app, t0).expect(200)).body.session_token as string;
+      await token(b.app).send({ session_token: t1, requested_token_type: 'transfer_ticket' }).expect(200);
+      const t2 = (await renew(b.app, t1).expect(200)).body.session_token as string;
+      expect(decode(t2).claims.gen).toBe(2);
+      expect((await new RedisStore({ client: clientA, prefix }).get(sessionIdOf(t0)))?.state).toBe('active');
+      await a.anon.close();
+      await b.anon.close();
+    } finally {
+      await storeB.close();
+      await Promise.all([clientA.close(), clientB.close()]);
+      await proxy.stop();
+    }
   });
 });
 

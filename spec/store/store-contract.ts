@@ -93,6 +93,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<{ s
       expect(await store.rotateTokenGeneration!(r.sessionId, 0, t + 5)).toEqual({ status: 'stale', generation: 1, rotatedAt: t });
       expect(await store.rotateTokenGeneration!(r.sessionId, 1, t + 10)).toEqual({ status: 'rotated', generation: 2 });
       expect(await store.rotateTokenGeneration!(r.sessionId, 7, t + 10)).toEqual({ status: 'stale', generation: 2, rotatedAt: t + 10 });
+      // a negative generation never matches: the answer is where the session is, and nothing is written
+      expect(await store.rotateTokenGeneration!(r.sessionId, -1, t + 15)).toEqual({ status: 'stale', generation: 2, rotatedAt: t + 10 });
       // a metadata write keeps the generation, and the generation keeps the version
       expect(await store.compareAndSetMetadata(r.sessionId, 0, '{"a":1}', t + 20)).toEqual({ status: 'ok', version: 1 });
       expect(await store.get(r.sessionId)).toMatchObject({ tokenGeneration: 2, version: 1 });

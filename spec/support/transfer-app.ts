@@ -136,6 +136,14 @@ export function transferApp(options: TransferAppOptions): { app: Express; anon: 
     const m = await req.anonymous!.update((cur) => ({ ...cur, cart: [...((cur.cart as Metadata[] | undefined) ?? []), { sku, quantity }] }));
     res.json(m);
   });
+  // An app handing its page's guest to a native app, server-side: the token endpoint gives a cookie guest no session token.
+  app.post('/my-session-token', async (req, res, next) => {
+    try {
+      res.json(await req.anonymous!.issueTokens());
+    } catch (err) {
+      next(err);
+    }
+  });
   app.post('/login', pp.authenticate('local'), anon.transfer('login'), (req, res) => {
     res.json({ user: req.user, transfer: summarize(req.anonymousTransfer) });
   });

@@ -50,7 +50,7 @@ describe('transfer at login (cookie path, passport 0.7 defaults)', () => {
     const { app } = transferApp({ users });
     const agent = request.agent(app);
     await guestWithCart(agent);
-    const token = (await agent.post('/anonymous/token').send({})).body.session_token;
+    const token = (await agent.post('/my-session-token').send({})).body.session_token;
     await request(app).post('/login').send({ username: 'alice', anonymous_session_token: token }).expect(200);
     const retry = await request(app).post('/login').send({ username: 'alice', anonymous_session_token: token }).expect(200);
     expect(retry.body.transfer).toMatchObject({ status: 'already_transferred', userId: 'alice', sameUser: true });
@@ -62,7 +62,7 @@ describe('transfer at login (cookie path, passport 0.7 defaults)', () => {
     const { app } = transferApp({ users });
     const agent = request.agent(app);
     await guestWithCart(agent);
-    const token = (await agent.post('/anonymous/token').send({})).body.session_token;
+    const token = (await agent.post('/my-session-token').send({})).body.session_token;
     await request(app).post('/login').send({ username: 'alice', anonymous_session_token: token }).expect(200);
     const bob = await request(app).post('/login').send({ username: 'bob', anonymous_session_token: token }).expect(200);
     expect(bob.body.transfer).toMatchObject({ status: 'already_transferred', userId: 'alice', sameUser: false });
@@ -181,7 +181,7 @@ describe('sign-up, preview and the planted-guest attack', () => {
     const planted = first.body.guest;
     const plantedCookie = cookieOf(first);
     expect(plantedCookie).toMatch(/^connect\.sid=/);
-    const stolen = (await request(app).post('/anonymous/token').set('Cookie', plantedCookie).send({})).body;
+    const stolen = (await request(app).post('/my-session-token').set('Cookie', plantedCookie).send({})).body;
     expect(JSON.parse(Buffer.from(stolen.access_token.split('.')[1], 'base64url').toString()).sub).toBe(planted.id);
     // ...and plants the cookie in the victim's browser; the victim logs in.
     const victimLogin = await request(app).post('/login').set('Cookie', plantedCookie).send({ username: 'victim' }).expect(200);

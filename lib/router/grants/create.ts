@@ -27,7 +27,14 @@ export async function createGuest(ctx: RouterContext, req: Request): Promise<Act
   const idempotencyKey = createHash('sha256').update(`${client.id}\n${key}`).digest('base64url');
   // A retry repeats its request; the same key with another body is a mistake or an attacker, never a replay.
   const idempotencyFingerprint = createHash('sha256').update(JSON.stringify([p.metadata ?? null, p.user_id ?? null, p.scope ?? null, p.audience ?? null])).digest('base64url');
-  return ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint, via: 'token_endpoint' });
+  const record = await ctx.sessions.persist(draft, { req, idempotencyKey, idempotencyFingerprint, via: 'token_endpoint' });
+  // A replay answers a lost response. Once the guest's session token was renewed, the response evidently arrived, and
+  // a replay would hand out a current session token beside the rotating one: a second credential reuse detection
+  // never sees.
+  if ((record.tokenGeneration ?? 0) > 0) {
+    throw new OAuthError('invalid_request', 'The guest this Idempotency-Key created has been renewed since: use its session token, or a new key for a new guest');
+  }
+  return record;
 }
 
 function creationKey(req: Request): string | undefined {

@@ -21,6 +21,11 @@ export function selectGrant(req: Request, _res: Response, next: NextFunction): v
   switch (p.grant_type) {
     case undefined:
       if (p.refresh_token !== undefined) throw new OAuthError('invalid_request', 'refresh_token needs grant_type=refresh_token');
+      // RFC 6749 section 3.1 reads an empty parameter as omitted, which here would mean "create": a client whose stored
+      // session token went missing would silently become a new, empty guest. Said instead.
+      if (p.session_token === undefined && (req.body as Record<string, unknown> | undefined)?.session_token === '') {
+        throw new OAuthError('invalid_request', 'The session_token is empty: send the session token to renew, or leave it out to create a guest');
+      }
       state.mode = p.session_token === undefined ? 'create_or_browser' : 'renew';
       state.sessionToken = p.session_token;
       break;

@@ -23,6 +23,12 @@ export function endedSessionError(state: 'revoked' | 'transferred', description 
 /** A replaced session token used again (rotation's reuse detection): the session was revoked just now. */
 export const REUSED_TOKEN = 'The session token was replaced and then used again, so the anonymous session was revoked (token reuse)';
 
+function admissionError(reason: 'reused' | 'ended' | 'unknown'): OAuthError {
+  if (reason === 'reused') return endedSessionError('revoked', REUSED_TOKEN);
+  if (reason === 'ended') return new OAuthError('invalid_grant', 'The anonymous session ended');
+  return new OAuthError('invalid_grant', 'The session token does not match its session');
+}
+
 /**
  * Renew: the session token names the guest; the store says whether it may still act. With rotation on, a renewal
  * moves the session to the next token generation (the answer's session token is the only good one from now on); a
@@ -45,7 +51,7 @@ export async function renewGuest(ctx: RouterContext, req: Request): Promise<Acti
   if (ctx.rotation) {
     const gen = claims.gen ?? 0;
     const admission = p.requested_token_type === undefined ? await ctx.rotation.renew(record, gen) : await ctx.rotation.admit(record, gen);
-    if (!admission.ok) throw admission.reason === 'reused' ? endedSessionError('revoked', REUSED_TOKEN) : new OAuthError('invalid_grant', 'The anonymous session ended');
+    if (!admission.ok) throw admissionError(admission.reason);
     current = admission.record;
   }
   // One read serves both the checks above and the activity write-back.
