@@ -54,6 +54,8 @@ function findOrCreateSession(ctx: RouterContext) {
   return step(async function findOrCreateSession(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const p = required(req, 'params');
     const state = stateOf(req);
+    // Checked before the guest is looked at: a bad request changes nothing (a renewal would rotate, a reuse revoke).
+    if (p.requested_token_type !== undefined && p.requested_token_type !== 'transfer_ticket') throw new OAuthError('invalid_request', 'requested_token_type must be transfer_ticket');
     state.flow = required(req, 'mode') === 'renew' ? 'renew' : req.anonymous?.persisted ? 'browser' : 'create';
     if (state.flow === 'renew') state.record = await renewGuest(ctx, req);
     else if (state.flow === 'browser') state.record = await browserGuest(req);

@@ -117,6 +117,15 @@ describe('session tokens rotate on renewal', () => {
     shouldBeOAuthError(await token(app).send({ session_token: t, requested_token_type: 'transfer_ticket' }), 400, 'invalid_grant');
   });
 
+  it('a malformed request changes nothing: an unknown requested_token_type neither rotates nor revokes', async () => {
+    const { app, anon, clock } = rotatingApp();
+    const t0 = (await token(app).send({}).expect(200)).body.session_token as string;
+    await renew(app, t0).expect(200);
+    clock.advance(60);
+    shouldBeOAuthError(await token(app).send({ session_token: t0, requested_token_type: 'access_token' }), 400, 'invalid_request');
+    expect((await internals(anon).store.get(sessionIdOf(t0)))?.state).toBe('active');
+  });
+
   it('a session token minted before rotation existed (no gen claim) renews as generation 0', async () => {
     const { app, anon } = rotatingApp();
     const t = (await token(app).send({}).expect(200)).body.session_token as string;
