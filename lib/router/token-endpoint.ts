@@ -77,25 +77,26 @@ function findOrCreateSession(ctx: RouterContext) {
 function respond(ctx: RouterContext) {
   return step(async function respond(req: Request, res: Response): Promise<void> {
     const record = required(req, 'record');
-    const type = required(req, 'params').requested_token_type;
-    if (type !== undefined) {
-      if (type !== 'transfer_ticket') throw new OAuthError('invalid_request', 'requested_token_type must be transfer_ticket');
+    // requested_token_type was checked before the guest was looked at (findOrCreateSession).
+    if (required(req, 'params').requested_token_type !== undefined) {
       // For logins through a redirect: at most 30 s, single use, names this guest without exposing a credential.
       const { ticket, expiresIn } = await ctx.transfers.mintTicket(record.sessionId);
       ctx.metrics.tokensIssued('transfer_ticket');
       return void res.status(200).json({ transfer_ticket: ticket, expires_in: expiresIn, token_type: 'N_A' });
     }
     const { scope, audience } = required(req, 'grant');
-    const body = await ctx.tokens.issue(record, { client: required(req, 'client'), scope, audience });
+    const issue = { client: required(req, 'client'), scope, audience };
     const flow = required(req, 'flow');
-    ctx.metrics.tokensIssued(flow);
     if (flow === 'browser') {
       // The cookie is this guest's credential: script gets only the short-lived access token, so an XSS bug on the
       // page cannot take away a session token that acts as the guest for weeks (and that no rotation would catch,
-      // since the browser itself never presents one).
-      const { session_token: _token, session_expires_in: _expires, ...accessOnly } = body;
+      // since the browser itself never presents one). None is minted.
+      const accessOnly = await ctx.tokens.issueAccess(record, issue);
+      ctx.metrics.tokensIssued(flow);
       return void res.status(200).json(accessOnly);
     }
+    const body = await ctx.tokens.issue(record, issue);
+    ctx.metrics.tokensIssued(flow);
     // A refresh_token client keeps whatever `refresh_token` comes back: the renewed session token.
     const refreshed = required(req, 'params').grant_type === REFRESH_GRANT ? { refresh_token: body.session_token } : {};
     res.status(200).json({ ...body, ...refreshed });

@@ -1,4 +1,5 @@
 import type { ActiveRecord } from '../session/record';
+import type { Metadata } from '../session/metadata';
 import type { ResolvedClient, ResolvedTokenOptions } from './options';
 import type { TokenFailure } from './token-error';
 import { parseMetadata } from '../session/metadata';
@@ -12,12 +13,16 @@ import { signAccessToken, verifyAccessToken, ringKeys, type AccessTokenClaims, t
 import { mintSessionToken, readSessionToken, type SessionTokenClaims, type SessionTokenConfig } from './session-token';
 import { TokenError } from './token-error';
 
-/** The token endpoint's success body (RFC 6749 section 5.1, plus the session token). */
-export interface TokenResponse {
+/** An access token alone, as RFC 6749 section 5.1 answers it. */
+export interface AccessTokenResponse {
   token_type: 'Bearer';
   access_token: string;
   expires_in: number;
   scope: string;
+}
+
+/** The token endpoint's success body (RFC 6749 section 5.1, plus the session token). */
+export interface TokenResponse extends AccessTokenResponse {
   session_token: string;
   session_expires_in: number;
 }
@@ -70,23 +75,12 @@ export class TokenService {
 
   /** An access token and a session token for an active session; neither outlives the session. */
   async issue(record: ActiveRecord, request: IssueRequest): Promise<TokenResponse> {
-    const nowMs = this.clock();
-    if (!isActive(record, nowMs)) throw new SessionNotActiveError();
-    const now = Math.floor(nowMs / 1000);
+    const now = this.activeNow(record);
     const sessionEnd = Math.floor(record.absoluteExpiresAt / 1000);
-    const accessEnd = Math.min(now + this.options.accessTokenLifetime, Math.floor(record.expiresAt / 1000));
+    const accessEnd = this.accessEnd(record, now);
     const metadata = parseMetadata(record.metadata);
     const [accessToken, sessionToken] = await Promise.all([
-      signAccessToken(this.options.accessKeys, this.options.issuer, {
-        userId: record.userId,
-        sessionId: record.sessionId,
-        clientId: request.client.id,
-        scope: request.scope,
-        audience: request.audience,
-        now,
-        expiresAt: accessEnd,
-        claims: mapClaims(this.options.claims, record, metadata),
-      }),
+      this.signAccess(record, request, metadata, now, accessEnd),
       mintSessionToken(
         this.session,
         { user_id: record.userId, session_id: record.sessionId, created_at: Math.floor(record.createdAt / 1000), metadata, client_id: request.client.id, gen: record.tokenGeneration ?? 0 },
@@ -102,6 +96,39 @@ export class TokenService {
       session_token: sessionToken,
       session_expires_in: sessionEnd - now,
     };
+  }
+
+  /** An access token alone, for a guest whose credential is the browser's cookie: no session token is minted. */
+  async issueAccess(record: ActiveRecord, request: IssueRequest): Promise<AccessTokenResponse> {
+    const now = this.activeNow(record);
+    const accessEnd = this.accessEnd(record, now);
+    const accessToken = await this.signAccess(record, request, parseMetadata(record.metadata), now, accessEnd);
+    return { token_type: 'Bearer', access_token: accessToken, expires_in: accessEnd - now, scope: request.scope };
+  }
+
+  /** Now in epoch seconds, for a session that must be active now. */
+  private activeNow(record: ActiveRecord): number {
+    const nowMs = this.clock();
+    if (!isActive(record, nowMs)) throw new SessionNotActiveError();
+    return Math.floor(nowMs / 1000);
+  }
+
+  /** An access token ends with its lifetime or the session's current expiry, whichever comes first. */
+  private accessEnd(record: ActiveRecord, now: number): number {
+    return Math.min(now + this.options.accessTokenLifetime, Math.floor(record.expiresAt / 1000));
+  }
+
+  private signAccess(record: ActiveRecord, request: IssueRequest, metadata: Metadata, now: number, expiresAt: number): Promise<string> {
+    return signAccessToken(this.options.accessKeys, this.options.issuer, {
+      userId: record.userId,
+      sessionId: record.sessionId,
+      clientId: request.client.id,
+      scope: request.scope,
+      audience: request.audience,
+      now,
+      expiresAt,
+      claims: mapClaims(this.options.claims, record, metadata),
+    });
   }
 
   /**
