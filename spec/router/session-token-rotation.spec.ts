@@ -2,8 +2,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { SignJWT } from 'jose';
 import { MemoryStore, RedisStore, anonymousSessions, type AnonymousSessions, type AnonymousStore } from '../../lib';
-import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
-import { RedisProxy } from '../support/redis-proxy';
+import { connectRedis, connectThroughProxy, uniquePrefix } from '../support/redis';
 import { eventually } from '../support/eventually';
 import { AUDIENCE, ISSUER, buildApp, frozenClock } from '../support/app';
 import { SESSION_SECRET, TEST_KEYS } from '../support/keys';
@@ -179,9 +178,7 @@ describe('session token rotation across processes', () => {
   it('a process whose read cache still holds the old generation neither refuses nor revokes the current token', async () => {
     // Process B reads through a cache whose invalidations arrive a second late: it holds generation 0 while process A
     // has moved the session to 1. The current token must still work there, for a ticket and for a renewal.
-    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
-    await proxy.start();
-    const [clientA, clientB] = await Promise.all([connectRedis(), connectRedis(`redis://127.0.0.1:${proxy.port}`)]);
+    const [clientA, { proxy, client: clientB, close }] = await Promise.all([connectRedis(), connectThroughProxy()]);
     const prefix = uniquePrefix('rotation');
     const storeB = new RedisStore({ client: clientB, prefix, cache: true });
     try {
@@ -200,8 +197,7 @@ describe('session token rotation across processes', () => {
       await b.anon.close();
     } finally {
       await storeB.close();
-      await Promise.all([clientA.close(), clientB.close()]);
-      await proxy.stop();
+      await Promise.all([clientA.close(), close()]);
     }
   });
 });

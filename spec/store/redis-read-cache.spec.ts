@@ -5,8 +5,7 @@ import { newRecord } from '../../lib/session/record';
 import { RedisReadCache, type TrackingClient } from '../../lib/store/redis-read-cache';
 import { describeStoreContract } from './store-contract';
 import { eventually } from '../support/eventually';
-import { connectRedis, redisUrl, uniquePrefix } from '../support/redis';
-import { RedisProxy } from '../support/redis-proxy';
+import { connectRedis, connectThroughProxy, redisUrl, uniquePrefix } from '../support/redis';
 
 const LIFETIMES = { idle: 3600, absolute: 86400 };
 const record = () => newRecord({ userId: 'anon|cached', metadata: '{"cart":[1]}', now: Date.now(), lifetimes: LIFETIMES });
@@ -94,9 +93,7 @@ describe('RedisStore cache: a returning guest costs no round trip', () => {
 describe('RedisStore cache: never older than a change', () => {
   it('this process\'s own writes are read back at once (revoke, metadata, touch), without waiting for the push', async () => {
     // Through a proxy that holds every invalidation push for a second: only the store's own bookkeeping can help.
-    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
-    await proxy.start();
-    const slowPushes = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    const { proxy, client: slowPushes, close } = await connectThroughProxy();
     const store = new RedisStore({ client: slowPushes, prefix: uniquePrefix('own'), cache: true });
     expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
     proxy.pushDelayMs = 1000;
@@ -112,8 +109,7 @@ describe('RedisStore cache: never older than a change', () => {
       expect((await store.get(r.sessionId))!.state).toBe('revoked');
     } finally {
       await store.close();
-      slowPushes.destroy();
-      await proxy.stop();
+      await close();
     }
   });
 
@@ -135,9 +131,7 @@ describe('RedisStore cache: never older than a change', () => {
   });
 
   it('a connection that silently stops delivering serves nothing past maxStaleness: a revocation is seen without waiting for the ping timeout', async () => {
-    const proxy = new RedisProxy(Number(new URL(redisUrl()).port || 6379));
-    await proxy.start();
-    const proxied = await connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    const { proxy, client: proxied, close } = await connectThroughProxy();
     const prefix = uniquePrefix('silent');
     const store = new RedisStore({ client: proxied, prefix, timeout: 400, cache: { maxStaleness: 200 } });
     const elsewhere = new RedisStore({ client: other, prefix });
@@ -158,8 +152,7 @@ describe('RedisStore cache: never older than a change', () => {
       expect(Date.now() - revokedAt).toBeLessThan(1500);
     } finally {
       await store.close();
-      proxied.destroy();
-      await proxy.stop();
+      await close();
     }
   });
 
