@@ -10,7 +10,6 @@ export class RedisProxy {
   pushDelayMs = 0;
   private dropReplyAfter: string | undefined;
   private silenced: string | undefined;
-  private armed = false;
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   port = 0;
@@ -34,6 +33,7 @@ export class RedisProxy {
     this.server = createServer((inbound) => {
       const outbound = connect(this.redisPort, '127.0.0.1');
       const sent: Buffer[] = []; // what this client sent, for silence()
+      let armed = false; // this connection sent the marked command: its next reply is lost with it (not another's)
       this.sockets.add(inbound).add(outbound);
       const close = () => {
         inbound.destroy();
@@ -43,13 +43,13 @@ export class RedisProxy {
         if (sent.length < 16) sent.push(chunk);
         if (this.dropReplyAfter && chunk.includes(this.dropReplyAfter)) {
           this.dropReplyAfter = undefined;
-          this.armed = true;
+          armed = true;
         }
         setTimeout(() => outbound.writable && outbound.write(chunk), this.delayMs);
       });
       outbound.on('data', (chunk: Buffer) => {
-        if (this.armed) {
-          this.armed = false;
+        if (armed) {
+          armed = false;
           return close();
         }
         if (this.silenced !== undefined && Buffer.concat(sent).includes(this.silenced)) return;
