@@ -154,8 +154,9 @@ interface Storage {
 async function connectStorage(redisUrl: string | undefined): Promise<Storage> {
   if (!redisUrl) return { sessionStore: new BoundedSessionStore(), accounts: memoryAccounts(), close: async () => undefined };
   const client = await connectRedis(redisUrl);
-  // cache: a returning guest's record comes from this process until Redis reports a change (docs/scaling.md).
-  const anonymousStore = new RedisStore({ client, prefix: 'shop:anon:', cache: true });
+  // A returning guest's record comes from this process until Redis reports a change (the store's read cache, on by
+  // default; docs/scaling.md).
+  const anonymousStore = new RedisStore({ client, prefix: 'shop:anon:' });
   return {
     sessionStore: new SessionRedisStore({ client, prefix: 'shop:sess:' }),
     anonymousStore,

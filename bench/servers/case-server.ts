@@ -51,13 +51,13 @@ async function build(): Promise<Express> {
   const app = express();
   app.set('etag', false);
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
-  const [family, storeKind] = CASE.split(':'); // e.g. "anon:redis", "anon:redis-cache", "session:memory"
+  const [family, storeKind] = CASE.split(':'); // e.g. "anon:redis" (the defaults), "anon:redis-nocache", "session:memory"
 
   if (family === 'session' || family === 'anon') {
     const client = storeKind.startsWith('redis') ? await redis() : undefined;
     withSession(app, client ? new SessionRedisStore({ client, prefix: `${prefix}sess:` }) : undefined);
     if (family === 'anon') {
-      const store: AnonymousStore = client ? new RedisStore({ client, prefix, cache: storeKind === 'redis-cache' }) : new MemoryStore({ maxSessions: 2_000_000 });
+      const store: AnonymousStore = client ? new RedisStore({ client, prefix, ...(storeKind === 'redis-nocache' ? { cache: false } : {}) }) : new MemoryStore({ maxSessions: 2_000_000 });
       // BENCH_ANON_OPTIONS (JSON): options merged in for an experiment, e.g. '{"lifecycle":{"reaper":false}}'.
       const extra = JSON.parse(process.env.BENCH_ANON_OPTIONS ?? '{}') as Record<string, unknown>;
       const anon = anonymousSessions({ issuer: ISSUER, audience: AUDIENCE, keys: KEYS, store, rateLimit: false, persist: 'always', ...extra });

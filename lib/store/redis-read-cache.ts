@@ -35,7 +35,10 @@ export interface TrackingClient {
 }
 
 export interface ReadCacheStats {
-  /** Whether the store was built with `cache` (when false, the rest is zero). */
+  /**
+   * Whether the cache is in use: false when `cache: false`, for a client it cannot use (a cluster, a pool), and once
+   * Redis refused tracking (the warning says why). When false, reads go to Redis and the counts stop.
+   */
   enabled: boolean;
   /** Reads answered from this process. */
   hits: number;
@@ -148,7 +151,7 @@ export class RedisReadCache<V> {
   }
 
   stats(): ReadCacheStats {
-    return { enabled: true, hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
+    return { enabled: !this.disabled, hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
   }
 
   /** Stops the cache and destroys its connection (nothing waits for replies that may never come). */
@@ -183,10 +186,17 @@ export class RedisReadCache<V> {
       else this.drop(String(key));
     });
     // Whatever happens to the connection, pushes may have been lost with it.
-    for (const event of ['error', 'end'] as const) tracker.on(event, (err) => this.lost(tracker, err instanceof Error ? err : new Error(`connection ${event}`)));
+    for (const event of ['error', 'end'] as const) tracker.on(event, (err) => this.failedOn(tracker, err instanceof Error ? err : new Error(`connection ${event}`)));
     tracker.on('ready', () => void this.confirm(tracker));
     tracker.unref();
-    tracker.connect().catch((err: unknown) => this.lost(tracker, err instanceof Error ? err : new Error(String(err))));
+    tracker.connect().catch((err: unknown) => this.failedOn(tracker, err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private failedOn(tracker: TrackingClient, err: Error): void {
+    // Redis answered the set-up (HELLO 3, CLIENT TRACKING) with an error: a server without RESP3 or tracking (Redis
+    // 5, some proxies) or an ACL that forbids them. Retrying would ask the same question every few seconds forever.
+    if (!this.live && isErrorReply(err) && this.tracker === tracker) return this.disable(tracker, `Redis refused to set up client tracking (${err.message})`);
+    this.lost(tracker, err);
   }
 
   /** Serves from the cache only once Redis says tracking is on (an older node-redis ignores `emitInvalidate`). */
@@ -280,6 +290,14 @@ export class RedisReadCache<V> {
     for (const p of this.pending.values()) p.stale = true;
     this.pending.clear();
   }
+}
+
+/** node-redis's `ErrorReply` (Redis answered with an error), told apart from a network failure by its class name. */
+function isErrorReply(err: unknown): err is Error {
+  for (let proto = err instanceof Error ? Object.getPrototypeOf(err) : null; proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (proto.constructor?.name === 'ErrorReply') return true;
+  }
+  return false;
 }
 
 function destroy(tracker: TrackingClient): void {

@@ -63,8 +63,10 @@ export interface RedisStoreOptions {
    * a record this process holds and the store drops it. This process's own writes are seen at once; another process's
    * one network hop after Redis applies them (a revocation, a transfer), and never later than `maxStaleness`
    * milliseconds (default 1,000), even on a connection that silently stopped delivering. Needs Redis 6+ and a
-   * `createClient()` client (not a cluster, a pool or `client.legacy()`). `true` keeps up to 10,000 records;
-   * `{ maxEntries, maxStaleness }` set the bound and the staleness. Default off.
+   * `createClient()` client (not a cluster, a pool or `client.legacy()`). `{ maxEntries, maxStaleness }` set the
+   * bound (10,000 records) and the staleness. Default: on for a `createClient()` client (a server that refuses
+   * tracking turns it off with one warning), off for the others; `true` makes a client it cannot use an error,
+   * `false` reads every record from Redis on every request.
    */
   cache?: boolean | { maxEntries?: number; maxStaleness?: number };
   /** Where the read cache reports a lost or refused connection. Default: `process.emitWarning` (`RedisStoreCacheWarning`). */
@@ -411,7 +413,14 @@ const NOT_OPEN = new Error('the Redis client passed to RedisStore is not open: c
 const RECONNECTING = new Error('the Redis client is not ready (connecting or reconnecting)');
 
 function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean, warn: (message: string) => void): RedisReadCache<AnonymousSessionRecord> | undefined {
-  if (option === undefined || option === false) return undefined;
+  if (option === false) return undefined;
+  if (option === undefined) {
+    // On by default where it can work; a client it cannot use (a cluster, a pool, client.legacy()) reads every time,
+    // as before the default changed. Only `cache: true` makes those a configuration error.
+    if (cluster || isClusterClient(client) || typeof (client as unknown as Duplicable).duplicate !== 'function') return undefined;
+    const byDefault = (message: string) => warn(message.endsWith('the cache stays off') ? `${message} (it is on by default: new RedisStore({ client, cache: false }) leaves it off without this warning)` : message);
+    return readCache(true, client, cluster, byDefault);
+  }
   if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries, maxStaleness }, got ${show(option)}`);
   const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries', 'maxStaleness']);
   const maxEntries = positiveInteger(o.maxEntries ?? 10_000, 'RedisStore.cache.maxEntries');

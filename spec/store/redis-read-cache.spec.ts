@@ -228,14 +228,63 @@ describe('RedisStore cache: options', () => {
     }
   });
 
-  it('is off by default: every read goes to Redis, and its stats say it is off', async () => {
-    const store = new RedisStore({ client, prefix: uniquePrefix('off') });
+  it('is on by default for a createClient() client: the second read of a guest costs no round trip', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('default-on') });
+    opened.push(store);
+    expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+    const r = record();
+    await store.create(r);
+    await store.get(r.sessionId);
+    expect(await store.get(r.sessionId)).toEqual(r);
+    expect(store.cacheStats()).toMatchObject({ enabled: true, hits: 1, misses: 1, entries: 1 });
+  });
+
+  it('cache: false reads every record from Redis, and its stats say it is off', async () => {
+    const store = new RedisStore({ client, prefix: uniquePrefix('off'), cache: false });
     const r = record();
     await store.create(r);
     await store.get(r.sessionId);
     await other.hSet(store.key(r.sessionId), 'm', '{"edited":true}');
     expect((await store.get(r.sessionId))!.metadata).toBe('{"edited":true}'); // at once, no push to wait for
     expect(store.cacheStats()).toEqual({ enabled: false, hits: 0, misses: 0, entries: 0, tracking: false });
+  });
+
+  it('by default, stays off without a word for a client it cannot use (cache: true makes that an error)', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const pool = { evalSha: jest.fn(), eval: jest.fn() }; // no duplicate(): a pool or client.legacy()
+      expect(new RedisStore({ client: pool as never }).cacheStats().enabled).toBe(false);
+      expect(new RedisStore({ client, cluster: true }).cacheStats().enabled).toBe(false);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('by default, turns itself off with one warning naming cache: false when Redis refuses tracking (an ACL, Redis 5), and asks no more', async () => {
+    const user = `eas-no-tracking-${process.pid}-${Date.now()}`;
+    await other.sendCommand(['ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-client']);
+    const limited = createClient({ url: redisUrl(), username: user, password: 'pw', disableOfflineQueue: true }) as RedisClientType;
+    limited.on('error', () => undefined);
+    const warned: string[] = [];
+    try {
+      await limited.connect();
+      const store = new RedisStore({ client: limited, prefix: uniquePrefix('acl'), logger: { warn: (m) => warned.push(m) } });
+      await eventually(async () => warned.length, (n) => n > 0, 3000, 10);
+      expect(warned).toEqual([expect.stringMatching(/RedisStore\.cache: Redis refused to set up client tracking \(NOPERM.*\); the cache stays off \(it is on by default: new RedisStore\(\{ client, cache: false \}\) leaves it off without this warning\)/)]);
+      expect(store.cacheStats()).toMatchObject({ enabled: false, tracking: false });
+      const r = record();
+      await store.create(r);
+      expect(await store.get(r.sessionId)).toEqual(r); // read the ordinary way
+      await new Promise((resolve) => setTimeout(resolve, 400)); // past the first retry's pause (100 ms)
+      const clients = String(await other.sendCommand(['CLIENT', 'LIST']));
+      expect(clients.split('\n').filter((line) => line.includes(`user=${user} `)).length).toBe(1); // the client's own, no tracking retry
+      expect(warned).toHaveLength(1);
+      await store.close();
+    } finally {
+      if (limited.isOpen) await limited.close();
+      await other.sendCommand(['ACL', 'DELUSER', user]);
+    }
   });
 
   it('reports to the logger it is given, not process warnings, once per outage', async () => {
