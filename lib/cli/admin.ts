@@ -67,7 +67,7 @@ export async function runAdmin(command: AdminCommand, argv: string[], io: Io = s
   const connection = await connect(flags);
   try {
     const logger: Logger = { warn: (m) => io.err(m), error: (m, e) => io.err(`${m}: ${e instanceof Error ? e.message : String(e)}`) };
-    const store = new RedisStore({ client: connection.client, prefix: flags.prefix, grace: flags.grace, timeout: 30_000 });
+    const store = new RedisStore({ client: connection.client, prefix: flags.prefix, grace: flags.grace, timeout: 30_000, cache: false }); // one command: nothing to reuse
     const events = new LifecycleEmitter(logger);
     const reaper = new Reaper(store.guests, events, { ...DEFAULT_REAPER, concurrency: 1 }, Date.now, logger);
     const admin = new AdminService({ store, lifecycle: store.guests, reaper, clock: Date.now });

@@ -36,8 +36,9 @@ export interface TrackingClient {
 
 export interface ReadCacheStats {
   /**
-   * Whether the cache is in use: false when `cache: false`, for a client it cannot use (a cluster, a pool), and once
-   * Redis refused tracking (the warning says why). When false, reads go to Redis and the counts stop.
+   * Whether the cache is in use: false when `cache: false`, for a client it cannot use (a cluster, a pool), once
+   * Redis refused tracking (the warning says why), and once the store or its client was closed. When false, reads go
+   * to Redis and the counts stop.
    */
   enabled: boolean;
   /** Reads answered from this process. */
@@ -87,6 +88,7 @@ export class RedisReadCache<V> {
   /** performance.now() until which the connection's last reply vouches for the entries (monotonic, unlike Date). */
   private vouchedUntil = 0;
   private pinging = false;
+  private whenClosed: (() => void) | undefined;
   private readonly pinger: NodeJS.Timeout;
 
   /**
@@ -150,13 +152,20 @@ export class RedisReadCache<V> {
     for (let i = 0; i < keys.length; i++) this.drop(keys[i]);
   }
 
+  /** Called once when the cache closes (the store forgets it). */
+  onClose(listener: () => void): void {
+    this.whenClosed = listener;
+  }
+
   stats(): ReadCacheStats {
-    return { enabled: !this.disabled, hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
+    return { enabled: !this.disabled && !this.closed, hits: this.hits, misses: this.misses, entries: this.entries.size, tracking: this.live };
   }
 
   /** Stops the cache and destroys its connection (nothing waits for replies that may never come). */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.whenClosed?.();
     clearInterval(this.pinger);
     const tracker = this.tracker;
     this.tracker = undefined;

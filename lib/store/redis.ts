@@ -405,6 +405,7 @@ const READ_ONLY = new Set<scripts.Script>([
 
 interface Duplicable {
   duplicate(overrides: object): TrackingClient;
+  on?(event: 'end', listener: () => void): unknown;
   options?: { socket?: object };
   sendCommand?(args: string[], options?: object): Promise<unknown>;
 }
@@ -457,7 +458,32 @@ function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient
     const db = (info: unknown) => /\bdb=(\d+)/.exec(String(info))?.[1];
     return db(mine) === db(theirs) ? undefined : `its connection is on database ${db(mine)}, the client's on ${db(theirs)} (pass the database in the client's options or URL, not by SELECT)`;
   };
-  return new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, warn, verify, readCacheTiming(maxStaleness));
+  const cache = new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, warn, verify, readCacheTiming(maxStaleness));
+  closeWithClient(parent, cache);
+  return cache;
+}
+
+/** The caches opened on each client, one 'end' listener per client however many stores share it. */
+const cachesOf = new WeakMap<object, Set<RedisReadCache<AnonymousSessionRecord>>>();
+
+/**
+ * The app closing its client (`close()`, `destroy()`, `quit()`: node-redis says 'end') closes the caches opened on it,
+ * quietly: their connections are duplicates the app never sees, and would otherwise outlive it and warn about their
+ * end when Redis goes away (a test's private server, a shutdown that closes the client but not the store).
+ */
+function closeWithClient(parent: Duplicable, cache: RedisReadCache<AnonymousSessionRecord>): void {
+  if (typeof parent.on !== 'function') return;
+  let caches = cachesOf.get(parent);
+  if (caches === undefined) {
+    const all = (caches = new Set());
+    cachesOf.set(parent, all);
+    parent.on('end', () => {
+      for (const c of all) c.close();
+      all.clear();
+    });
+  }
+  caches.add(cache);
+  cache.onClose(() => caches.delete(cache));
 }
 
 /** The record from a RESP3 `HGETALL` reply (an object of strings), or `undefined` for a missing hash. */

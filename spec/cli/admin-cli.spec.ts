@@ -85,4 +85,20 @@ describe('express-anonymous-session inspect|export|erase|count|list|reap|reindex
       expect(res.stderr).toContain('--redis-url <url>');
     }
   });
+
+  it('opens no read-cache connection for one command: a user whose ACL has no CLIENT gets its answer and no warning', async () => {
+    const user = `eas-cli-${process.pid}-${Date.now()}`;
+    await client().sendCommand(['ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-client']);
+    try {
+      const url = new URL(redisUrl());
+      url.username = user;
+      url.password = 'pw';
+      const res = await cli('inspect', 'anon|live', '--redis-url', url.toString(), '--prefix', prefix);
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.stdout).sessions).toHaveLength(2);
+      expect(res.stderr).toBe('');
+    } finally {
+      await client().sendCommand(['ACL', 'DELUSER', user]);
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { RedisReadCache, type TrackingClient } from '../../lib/store/redis-read-
 import { describeStoreContract } from './store-contract';
 import { eventually } from '../support/eventually';
 import { connectRedis, connectThroughProxy, redisUrl, uniquePrefix } from '../support/redis';
+import { startRedisServer } from '../support/redis-server';
 
 const LIFETIMES = { idle: 3600, absolute: 86400 };
 const record = () => newRecord({ userId: 'anon|cached', metadata: '{"cart":[1]}', now: Date.now(), lifetimes: LIFETIMES });
@@ -284,6 +285,27 @@ describe('RedisStore cache: options', () => {
     } finally {
       if (limited.isOpen) await limited.close();
       await other.sendCommand(['ACL', 'DELUSER', user]);
+    }
+  });
+
+  it('closes quietly with its client: an app that closes the client but not the store hears nothing when Redis goes away', async () => {
+    const server = await startRedisServer();
+    const own = await connectRedis(server.url);
+    const warned: string[] = [];
+    const store = new RedisStore({ client: own, prefix: uniquePrefix('ends'), logger: { warn: (m) => warned.push(m) } });
+    try {
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId);
+      await own.close(); // the app's shutdown, without store.close()
+      expect(store.cacheStats()).toMatchObject({ enabled: false, tracking: false, entries: 0 });
+      await server.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // past the first reconnect pause (100 ms)
+      expect(warned).toEqual([]);
+    } finally {
+      if (own.isOpen) own.destroy();
+      await server.stop();
     }
   });
 
