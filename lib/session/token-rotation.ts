@@ -49,8 +49,9 @@ export class TokenRotation {
 
   /** Any other use of a session token (a transfer at login, a transfer ticket): current, or just replaced. */
   async admit(record: ActiveRecord, presented: number): Promise<Admission> {
-    if (presented === generationOf(record)) return { ok: true, record };
-    // Not what the record says: ask the store itself (nothing matches a negative generation, so nothing is written).
+    // Always the store's own answer (nothing matches a negative generation, so nothing is written): `record` may come
+    // from a read cache that has not heard of the last rotations yet, and a replaced token matching it would pass.
+    // One store call, on logins and tickets only.
     const now = this.now();
     const result = await this.store.rotateTokenGeneration!(record.sessionId, PROBE, now);
     if (result.status !== 'stale') return { ok: false, reason: 'ended' };

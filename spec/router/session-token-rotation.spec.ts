@@ -202,6 +202,31 @@ describe('session token rotation across processes', () => {
   });
 });
 
+describe('session token rotation: a replaced token judged against a stale cached record', () => {
+  it('a process whose read cache still holds the old generation refuses a token two generations back, and revokes', async () => {
+    const [clientA, { proxy, client: clientB, close }] = await Promise.all([connectRedis(), connectThroughProxy()]);
+    const prefix = uniquePrefix('rotation-stale');
+    const storeB = new RedisStore({ client: clientB, prefix, cache: true });
+    try {
+      const a = buildApp({ rateLimit: false, store: new RedisStore({ client: clientA, prefix }) }, undefined, mountRouter);
+      const b = buildApp({ rateLimit: false, store: storeB }, undefined, mountRouter);
+      expect(await eventually(async () => storeB.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const t0 = (await token(a.app).send({}).expect(200)).body.session_token as string;
+      await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }).expect(200); // B caches generation 0
+      proxy.pushDelayMs = 1000;
+      const t1 = (await renew(a.app, t0).expect(200)).body.session_token as string;
+      await renew(a.app, t1).expect(200); // generation 2: t0 is two generations back
+      shouldBeOAuthError(await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }), 400, 'invalid_grant');
+      expect((await new RedisStore({ client: clientA, prefix, cache: false }).get(sessionIdOf(t0)))?.state).toBe('revoked');
+      await a.anon.close();
+      await b.anon.close();
+    } finally {
+      await storeB.close();
+      await Promise.all([clientA.close(), close()]);
+    }
+  });
+});
+
 describe('session token rotation at login', () => {
   const alice = (): ShopUser => ({ id: 'alice', name: 'Alice', data: {} });
   const login = (app: Express, t: string) => request(app).post('/login').send({ username: 'alice', anonymous_session_token: t });
