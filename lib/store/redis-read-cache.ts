@@ -81,8 +81,13 @@ export class RedisReadCache<V> {
   private live = false;
   private closed = false;
   private disabled = false;
-  private warned = false;
+  /** performance.now() of the last warning about a lost connection: at most one a minute, however often it flaps. */
+  private warnedAt = -Infinity;
   private failures = 0;
+  /** Set-ups in a row whose canary change was never reported (a path that drops pushes): the third turns it off. */
+  private silentSetups = 0;
+  /** The canary read on the connection being set up, resolved when Redis reports its change. */
+  private awaiting: { key: string; delivered: () => void } | undefined;
   private hits = 0;
   private misses = 0;
   /** performance.now() until which the connection's last reply vouches for the entries (monotonic, unlike Date). */
@@ -94,6 +99,8 @@ export class RedisReadCache<V> {
   /**
    * @param open a new, unconnected tracking connection (never reconnecting by itself: the cache replaces it)
    * @param verify resolves with a reason to stay off for good (another database than the store's), else undefined
+   * @param canary a key of the store's and a write of it through the store's own connection, inside a script: each
+   *   new connection reads it, changes it and serves only once Redis has reported that change on it
    */
   constructor(
     private readonly open: () => TrackingClient,
@@ -101,6 +108,7 @@ export class RedisReadCache<V> {
     private readonly warn: (message: string) => void,
     private readonly verify: (tracker: TrackingClient) => Promise<string | undefined> = async () => undefined,
     private readonly timing: ReadCacheTiming = readCacheTiming(1_000),
+    private readonly canary?: { key: string; write(value: string): Promise<unknown> },
   ) {
     this.connect();
     this.pinger = setInterval(() => void this.ping(), timing.pingEvery).unref(); // never what keeps a process alive
@@ -193,6 +201,7 @@ export class RedisReadCache<V> {
       if (this.tracker !== tracker) return;
       if (key === null || key === undefined) this.dropAll();
       else this.drop(String(key));
+      if (this.awaiting !== undefined && (key === null || key === undefined || String(key) === this.awaiting.key)) this.awaiting.delivered();
     });
     // Whatever happens to the connection, pushes may have been lost with it.
     for (const event of ['error', 'end'] as const) tracker.on(event, (err) => this.failedOn(tracker, err instanceof Error ? err : new Error(`connection ${event}`)));
@@ -204,7 +213,8 @@ export class RedisReadCache<V> {
   private failedOn(tracker: TrackingClient, err: Error): void {
     // Redis answered the set-up (HELLO 3, CLIENT TRACKING) with an error: a server without RESP3 or tracking (Redis
     // 5, some proxies) or an ACL that forbids them. Retrying would ask the same question every few seconds forever.
-    if (!this.live && isErrorReply(err) && this.tracker === tracker) return this.disable(tracker, `Redis refused to set up client tracking (${err.message})`);
+    // Only a refusal that will not change (an unknown command, a permission): BUSY, LOADING or a full maxclients pass.
+    if (!this.live && isErrorReply(err) && PERMANENT.test(err.message) && this.tracker === tracker) return this.disable(tracker, `Redis refused to set up client tracking (${err.message})`);
     this.lost(tracker, err);
   }
 
@@ -219,14 +229,46 @@ export class RedisReadCache<V> {
       }
       const refused = await this.verify(tracker);
       if (refused !== undefined) return this.disable(tracker, refused);
+      if (this.canary !== undefined && !(await this.delivers(tracker, this.canary))) {
+        if (this.tracker !== tracker) return;
+        if (++this.silentSetups >= 3) {
+          return this.disable(tracker, `Redis never reported a change to a key its connection had read (three connections, ${this.canaryWait} ms each): a proxy or a Redis-compatible server that does not deliver client-tracking invalidations, at least not for writes made by scripts`);
+        }
+        return this.lost(tracker, new Error(`no invalidation for a change of ${this.canary.key} within ${this.canaryWait} ms`));
+      }
       if (this.tracker !== tracker || this.closed || !tracker.isReady) return;
       this.dropAll();
       this.vouch(sentAt);
       this.live = true;
       this.failures = 0;
-      this.warned = false;
+      this.silentSetups = 0;
     } catch (err) {
-      this.lost(tracker, err as Error);
+      this.failedOn(tracker, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** How long the canary's change may take to be reported: half the set-up bound, so a silent path is counted. */
+  private get canaryWait(): number {
+    return Math.floor(this.timing.pingTimeout / 2);
+  }
+
+  /**
+   * Proves the whole path before serving: `CLIENT TRACKINGINFO` only says Redis turned tracking on, not that its
+   * pushes reach us (a proxy may drop them), nor that a write made inside a script (every write of the store's) is
+   * reported. The canary is read here, changed through the store's connection by a script, and must be reported.
+   */
+  private async delivers(tracker: TrackingClient, canary: { key: string; write(value: string): Promise<unknown> }): Promise<boolean> {
+    let delivered!: () => void;
+    const reported = new Promise<boolean>((resolve) => (delivered = () => resolve(true)));
+    let timer: NodeJS.Timeout | undefined;
+    this.awaiting = { key: canary.key, delivered };
+    try {
+      await tracker.sendCommand(['GET', canary.key], DEFAULT_REPLIES);
+      await canary.write(`${Date.now()}:${Math.random()}`);
+      return await Promise.race([reported, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.canaryWait).unref()))]);
+    } finally {
+      clearTimeout(timer);
+      this.awaiting = undefined;
     }
   }
 
@@ -263,8 +305,8 @@ export class RedisReadCache<V> {
     this.down();
     destroy(tracker);
     if (this.closed || this.disabled) return;
-    if (!this.warned) {
-      this.warned = true;
+    if (performance.now() - this.warnedAt >= 60_000) {
+      this.warnedAt = performance.now();
       this.warn(`RedisStore.cache: the tracking connection failed (${err.message}); records are read from Redis until a new one is confirmed`);
     }
     const delay = Math.min(this.timing.maxRetryDelay, 100 * 2 ** this.failures++);
@@ -300,6 +342,9 @@ export class RedisReadCache<V> {
     this.pending.clear();
   }
 }
+
+/** Set-up refusals that asking again will not change: Redis 5 (no HELLO), an ACL, a server or proxy without RESP3. */
+const PERMANENT = /^(NOPERM|NOPROTO|ERR unknown command|ERR unknown subcommand|ERR Unknown subcommand|ERR syntax error)/;
 
 /** node-redis's `ErrorReply` (Redis answered with an error), told apart from a network failure by its class name. */
 function isErrorReply(err: unknown): err is Error {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ActiveRecord, AnonymousSessionRecord } from '../session/record';
 import type { AccountLeaseRequest, AccountLeaseResult, AnonymousStore, CasResult, ClaimRequest, ClaimResult, HitCount, ReplicationAck, RotationResult, TransferLink } from './types';
 import type { GuestLifecycleStore } from './lifecycle';
@@ -108,8 +109,13 @@ export class RedisStore implements AnonymousStore {
     if (!client || typeof client.evalSha !== 'function' || typeof client.eval !== 'function') {
       throw new ConfigurationError('RedisStore.client', 'must be a node-redis (v5+) client or cluster client');
     }
+    if ((client as { constructor?: { name?: string } }).constructor?.name === 'RedisLegacyClient') {
+      throw new ConfigurationError('RedisStore.client', 'is a client.legacy() (callbacks): pass the createClient() client it wraps (promises)');
+    }
     this.client = client;
     this.prefix = nonEmptyString(o.prefix ?? 'eas:', 'RedisStore.prefix');
+    // Redis names keys in UTF-8: a lone surrogate would come back as another key (and never match an invalidation).
+    if (LONE_SURROGATE.test(this.prefix)) throw new ConfigurationError('RedisStore.prefix', 'must be well-formed Unicode (it holds a lone surrogate)');
     this.timeout = positiveInteger(o.timeout ?? 1000, 'RedisStore.timeout');
     this.retryAfter = positiveInteger(o.retryAfter ?? 5, 'RedisStore.retryAfter');
     this.deadlines = new Deadlines(this.timeout, () => new StoreUnavailableError('The anonymous session store timed out', this.retryAfter));
@@ -117,10 +123,10 @@ export class RedisStore implements AnonymousStore {
     this.graceMs = integerInRange(o.grace ?? 86_400, 'RedisStore.grace', 0, 30 * 86_400) * 1000;
     const cluster = boolean(o.cluster ?? isClusterClient(client), 'RedisStore.cluster');
     if (o.logger !== undefined && typeof o.logger?.warn !== 'function') throw new ConfigurationError('RedisStore.logger', 'must have a warn(message) method');
-    const logger = o.logger;
-    const warn = logger ? (message: string) => logger.warn(`express-anonymous-session: ${message}`) : (message: string) => process.emitWarning(message, 'RedisStoreCacheWarning');
-    this.cache = readCache(o.cache, client, cluster, warn);
-    this.cacheDeadlines = new Deadlines(Math.max(1, Math.floor(this.timeout / 4)), () => new Error(`no reply within ${Math.max(1, Math.floor(this.timeout / 4))} ms`));
+    this.cache = readCache(o.cache, client, cluster, warner(o.logger), this.prefix);
+    if (this.cache !== undefined) dropped.register(this, this.cache); // a store the app let go of closes its connection
+    const slow = Math.max(1, Math.floor(this.timeout / 4));
+    this.cacheDeadlines = new Deadlines(slow, () => new CacheReadTimeout(`no reply within ${slow} ms`));
     this.guests = this.index = new RedisGuests({
       prefix: this.prefix,
       cluster,
@@ -154,7 +160,9 @@ export class RedisStore implements AnonymousStore {
         try {
           loaded = await this.cacheDeadlines.bound(cache.load(key, (hash) => hashToRecord(sessionId, hash)));
         } catch (err) {
-          cache.failed(err); // replaced in the background; this read goes the ordinary way
+          // A failed read: the connection is replaced in the background. A slow one only goes the ordinary way (an
+          // event-loop stall or a busy Redis is no reason to reconnect; a dead connection is the ping's to find).
+          if (!(err instanceof CacheReadTimeout)) cache.failed(err);
           loaded = null;
         }
         if (loaded === null) return this.read(sessionId);
@@ -365,8 +373,8 @@ export class RedisStore implements AnonymousStore {
     if (cache === undefined || READ_ONLY.has(script)) return this.bounded(() => this.evalScript(script, { keys, arguments: args }));
     // A write: see RedisReadCache on why before and after. After a timeout the write may still land later: then only
     // Redis's push drops the key, as for another process's write.
-    cache.written(keys);
-    return this.bounded(() => this.evalScript(script, { keys, arguments: args })).finally(() => cache.written(keys));
+    written(this.client, keys);
+    return this.bounded(() => this.evalScript(script, { keys, arguments: args })).finally(() => written(this.client, keys));
   }
 
   private async evalScript(script: scripts.Script, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
@@ -413,14 +421,36 @@ interface Duplicable {
 const NOT_OPEN = new Error('the Redis client passed to RedisStore is not open: call await client.connect() before serving requests (or it was closed by client.close()/destroy())');
 const RECONNECTING = new Error('the Redis client is not ready (connecting or reconnecting)');
 
-function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean, warn: (message: string) => void): RedisReadCache<AnonymousSessionRecord> | undefined {
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A read on the cache's connection that took longer than a quarter of `timeout`. */
+class CacheReadTimeout extends Error {}
+
+/** Built outside the store's constructor, so the cache it is handed holds no reference to the store (`dropped`). */
+function warner(logger: RedisStoreOptions['logger']): (message: string) => void {
+  return logger ? (message) => logger.warn(`express-anonymous-session: ${message}`) : (message) => process.emitWarning(message, 'RedisStoreCacheWarning');
+}
+
+/** Closes the cache of a store that was garbage-collected without close(): its connection is not leaked. */
+const dropped = new FinalizationRegistry<RedisReadCache<AnonymousSessionRecord>>((cache) => cache.close());
+
+/** This process wrote `keys` through `client`: every cache on that client drops them (two stores, one prefix). */
+function written(client: object, keys: readonly string[]): void {
+  const caches = cachesOf.get(client);
+  if (caches !== undefined) for (const cache of caches) cache.written(keys);
+}
+
+/** The script that changes a cache's canary: a write made inside a script, as every write of the store's is. */
+const CANARY_WRITE = "return redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)";
+
+function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient, cluster: boolean, warn: (message: string) => void, prefix: string): RedisReadCache<AnonymousSessionRecord> | undefined {
   if (option === false) return undefined;
   if (option === undefined) {
     // On by default where it can work; a client it cannot use (a cluster, a pool, client.legacy()) reads every time,
     // as before the default changed. Only `cache: true` makes those a configuration error.
     if (cluster || isClusterClient(client) || typeof (client as unknown as Duplicable).duplicate !== 'function') return undefined;
     const byDefault = (message: string) => warn(message.endsWith('the cache stays off') ? `${message} (it is on by default: new RedisStore({ client, cache: false }) leaves it off without this warning)` : message);
-    return readCache(true, client, cluster, byDefault);
+    return readCache(true, client, cluster, byDefault, prefix);
   }
   if (option !== true && (typeof option !== 'object' || option === null)) throw new ConfigurationError('RedisStore.cache', `must be true, false or { maxEntries, maxStaleness }, got ${show(option)}`);
   const o = option === true ? {} : optionsObject(option, 'RedisStore.cache', ['maxEntries', 'maxStaleness']);
@@ -458,7 +488,9 @@ function readCache(option: RedisStoreOptions['cache'], client: RedisScriptClient
     const db = (info: unknown) => /\bdb=(\d+)/.exec(String(info))?.[1];
     return db(mine) === db(theirs) ? undefined : `its connection is on database ${db(mine)}, the client's on ${db(theirs)} (pass the database in the client's options or URL, not by SELECT)`;
   };
-  const cache = new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, warn, verify, readCacheTiming(maxStaleness));
+  const canaryKey = `${prefix}cache-canary:{${randomBytes(12).toString('base64url')}}`;
+  const canary = { key: canaryKey, write: (value: string) => client.eval(CANARY_WRITE, { keys: [canaryKey], arguments: [value] }) };
+  const cache = new RedisReadCache<AnonymousSessionRecord>(open, maxEntries, warn, verify, readCacheTiming(maxStaleness), canary);
   closeWithClient(parent, cache);
   return cache;
 }

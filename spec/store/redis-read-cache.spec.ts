@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisStore, anonymousSessions } from '../../lib';
 import { newRecord } from '../../lib/session/record';
@@ -187,6 +189,10 @@ describe('RedisStore cache: options', () => {
     expect(() => new RedisStore({ client, cache: true, maxStaleness: 500 } as never)).toThrow('RedisStore.maxStaleness: belongs inside cache: new RedisStore({ client, cache: { maxStaleness: … } })');
     expect(() => anonymousSessions({ issuer: 'https://shop.example', audience: 'api', cache: true } as never)).toThrow(/cache: is an option of RedisStore: .*new RedisStore\(\{ client, cache: true \}\)/);
     expect(() => new RedisStore({ client, logger: {} as never })).toThrow('RedisStore.logger: must have a warn(message) method');
+    // a callback client would fail every script later with an unrelated message
+    expect(() => new RedisStore({ client: client.legacy() as never })).toThrow('RedisStore.client: is a client.legacy() (callbacks): pass the createClient() client it wraps (promises)');
+    // Redis would name its keys in UTF-8 as another string: invalidations would never match
+    expect(() => new RedisStore({ client, prefix: 'shop\uD800:' })).toThrow('RedisStore.prefix: must be well-formed Unicode');
   });
 
   it('keeps its connection under a client whose socketTimeout closes idle connections (the cache idles when it works)', async () => {
@@ -309,7 +315,86 @@ describe('RedisStore cache: options', () => {
     }
   });
 
-  it('reports to the logger it is given, not process warnings, once per outage', async () => {
+  it('serves nothing until Redis has reported a change on its connection: a path that drops invalidations turns it off', async () => {
+    const { proxy, client: proxied, close } = await connectThroughProxy();
+    proxy.pushDelayMs = 10_000; // pushes held back: replies (pings included) still flow
+    const warned: string[] = [];
+    const prefix = uniquePrefix('canary');
+    const store = new RedisStore({ client: proxied, prefix, logger: { warn: (m) => warned.push(m) } });
+    try {
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId);
+      await other.hSet(store.key(r.sessionId), 'm', '{"changed":1}');
+      expect((await store.get(r.sessionId))!.metadata).toBe('{"changed":1}'); // never served from a cache without pushes
+      await eventually(async () => store.cacheStats().enabled, (on) => !on, 8000, 20);
+      expect(store.cacheStats()).toMatchObject({ enabled: false, tracking: false, hits: 0 });
+      expect(warned.at(-1)).toMatch(/RedisStore\.cache: Redis never reported a change to a key its connection had read \(three connections, 1000 ms each\).*; the cache stays off \(it is on by default: new RedisStore\(\{ client, cache: false \}\)/);
+    } finally {
+      await store.close();
+      await close();
+    }
+  });
+
+  it('a slow read goes to Redis the ordinary way and keeps the connection: no reconnect, no warning', async () => {
+    const { proxy, client: proxied, close } = await connectThroughProxy();
+    const warned: string[] = [];
+    const store = new RedisStore({ client: proxied, prefix: uniquePrefix('slow'), timeout: 800, logger: { warn: (m) => warned.push(m) } });
+    try {
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const rs = [record(), record(), record()];
+      for (const r of rs) await store.create(r);
+      proxy.delayMs = 250; // each reply over the cache's 200 ms read budget, well under the store's timeout
+      for (const r of rs) expect(await store.get(r.sessionId)).toEqual(r);
+      proxy.delayMs = 0;
+      expect(store.cacheStats().tracking).toBe(true);
+      expect(warned).toEqual([]);
+    } finally {
+      await store.close();
+      await close();
+    }
+  });
+
+  it('two stores on one client and prefix read back each other\'s writes at once (not one push later)', async () => {
+    const { proxy, client: proxied, close } = await connectThroughProxy();
+    const prefix = uniquePrefix('siblings');
+    const [first, second] = [new RedisStore({ client: proxied, prefix }), new RedisStore({ client: proxied, prefix })];
+    try {
+      for (const s of [first, second]) expect(await eventually(async () => s.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const r = record();
+      await first.create(r);
+      expect((await second.get(r.sessionId))?.state).toBe('active');
+      expect((await second.get(r.sessionId))?.state).toBe('active'); // held by the second store's cache
+      proxy.pushDelayMs = 1000;
+      expect(await first.revoke(r.sessionId, Date.now())).toBe(true);
+      expect(await second.get(r.sessionId)).toMatchObject({ state: 'revoked' });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+      await close();
+    }
+  });
+
+  it('a store the app lets go of without close() gives its connection back when garbage-collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await startRedisServer();
+    const own = await connectRedis(server.url);
+    const caches = async () => String(await own.sendCommand(['CLIENT', 'LIST'])).split('\n').filter((line) => line.includes('name=eas-read-cache')).length;
+    try {
+      await (async () => {
+        const stores = Array.from({ length: 5 }, () => new RedisStore({ client: own, prefix: uniquePrefix('dropped') }));
+        await eventually(async () => stores.every((s) => s.cacheStats().tracking), Boolean, 5000, 10);
+      })();
+      expect(await caches()).toBe(5);
+      const left = await eventually(async () => (gc(), await new Promise((resolve) => setTimeout(resolve, 20)), caches()), (n) => n === 0, 5000, 50);
+      expect(left).toBe(0);
+    } finally {
+      await own.close();
+      await server.stop();
+    }
+  });
+
+  it('reports to the logger it is given, not process warnings', async () => {
     const moved = await connectRedis();
     await moved.select(1);
     const warned: string[] = [];
@@ -454,6 +539,45 @@ describe('RedisReadCache: a reply and an invalidation that cross', () => {
     expect(await eventually(async () => cache.stats().tracking, Boolean, 2000, 5)).toBe(true);
     expect(opened).toHaveLength(2);
     expect(opened[0].destroyed).toBe(true);
+  });
+
+  it('turns itself off for a set-up refusal that will not change (NOPERM), and retries one that will (BUSY)', async () => {
+    class ErrorReply extends Error {} // node-redis's class name for an error Redis answered
+    const attempt = async (reply: string) => {
+      const opened: FakeTracker[] = [];
+      const warned: string[] = [];
+      const cache = new RedisReadCache<string>(() => {
+        const t = new FakeTracker();
+        if (opened.length === 0) t.connect = async () => Promise.reject(new ErrorReply(reply));
+        opened.push(t);
+        return t;
+      }, 10, (m) => warned.push(m), undefined, { maxStaleness: 60_000, pingEvery: 60_000, pingTimeout: 1000, maxRetryDelay: 10 });
+      caches.push(cache);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // well past the first retry's pause
+      return { opened: opened.length, stats: cache.stats(), warned };
+    };
+    const refused = await attempt("NOPERM this user has no permissions to run the 'client|tracking' command");
+    expect(refused).toMatchObject({ opened: 1, stats: { enabled: false, tracking: false } });
+    expect(refused.warned).toEqual([expect.stringMatching(/Redis refused to set up client tracking \(NOPERM .*\); the cache stays off/)]);
+    const busy = await attempt('BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.');
+    expect(busy).toMatchObject({ opened: 2, stats: { enabled: true, tracking: true } });
+  });
+
+  it('warns about a flapping connection at most once a minute', async () => {
+    const warned: string[] = [];
+    const opened: FakeTracker[] = [];
+    const cache = new RedisReadCache<string>(() => {
+      opened.push(new FakeTracker());
+      return opened.at(-1)!;
+    }, 10, (m) => warned.push(m), undefined, { maxStaleness: 60_000, pingEvery: 60_000, pingTimeout: 1000, maxRetryDelay: 10 });
+    caches.push(cache);
+    for (let i = 0; i < 5; i++) {
+      await eventually(async () => cache.stats().tracking, Boolean, 1000, 1);
+      opened.at(-1)!.emit('error', new Error(`reset ${i}`));
+    }
+    expect(await eventually(async () => cache.stats().tracking, Boolean, 1000, 1)).toBe(true);
+    expect(opened).toHaveLength(6);
+    expect(warned).toEqual([expect.stringContaining('the tracking connection failed (reset 0)')]);
   });
 
   it('replaces a connection that reports an error, even one still open', async () => {
