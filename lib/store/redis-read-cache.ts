@@ -160,6 +160,20 @@ export class RedisReadCache<V> {
     for (let i = 0; i < keys.length; i++) this.drop(keys[i]);
   }
 
+  /**
+   * The app's client (re)connected: it may now talk to another server than the tracking connection does (a failover
+   * behind one address), so everything is forgotten and a new connection is set up, canary and all, quietly.
+   */
+  reconnect(): void {
+    if (this.closed || this.disabled) return;
+    const tracker = this.tracker;
+    if (tracker === undefined) return; // a new one is already due
+    this.tracker = undefined;
+    this.down();
+    destroy(tracker);
+    this.connect();
+  }
+
   /** Called once when the cache closes (the store forgets it). */
   onClose(listener: () => void): void {
     this.whenClosed = listener;
@@ -261,14 +275,14 @@ export class RedisReadCache<V> {
     let delivered!: () => void;
     const reported = new Promise<boolean>((resolve) => (delivered = () => resolve(true)));
     let timer: NodeJS.Timeout | undefined;
-    this.awaiting = { key: canary.key, delivered };
+    const awaiting = (this.awaiting = { key: canary.key, delivered });
     try {
       await tracker.sendCommand(['GET', canary.key], DEFAULT_REPLIES);
       await canary.write(`${Date.now()}:${Math.random()}`);
       return await Promise.race([reported, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.canaryWait).unref()))]);
     } finally {
       clearTimeout(timer);
-      this.awaiting = undefined;
+      if (this.awaiting === awaiting) this.awaiting = undefined; // not a newer connection's, set up meanwhile
     }
   }
 
@@ -315,6 +329,7 @@ export class RedisReadCache<V> {
 
   private disable(tracker: TrackingClient, reason: string): void {
     this.disabled = true;
+    clearInterval(this.pinger);
     this.warn(`RedisStore.cache: ${reason}; the cache stays off`);
     if (this.tracker === tracker) this.tracker = undefined;
     this.down();

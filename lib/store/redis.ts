@@ -413,7 +413,7 @@ const READ_ONLY = new Set<scripts.Script>([
 
 interface Duplicable {
   duplicate(overrides: object): TrackingClient;
-  on?(event: 'end', listener: () => void): unknown;
+  on?(event: 'end' | 'ready', listener: () => void): unknown;
   options?: { socket?: object };
   sendCommand?(args: string[], options?: object): Promise<unknown>;
 }
@@ -512,6 +512,11 @@ function closeWithClient(parent: Duplicable, cache: RedisReadCache<AnonymousSess
     parent.on('end', () => {
       for (const c of all) c.close();
       all.clear();
+    });
+    // Each reconnect of the app's client sets the caches' connections up again: the client may have followed a
+    // failover to another server, which the canary of a new set-up proves (or turns the cache off).
+    parent.on('ready', () => {
+      for (const c of all) c.reconnect();
     });
   }
   caches.add(cache);

@@ -374,6 +374,29 @@ describe('RedisStore cache: options', () => {
     }
   });
 
+  it('sets its connection up again whenever the app\'s client reconnects (it may have followed a failover elsewhere)', async () => {
+    const own = await connectRedis();
+    const store = new RedisStore({ client: own, prefix: uniquePrefix('follows') });
+    try {
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      const r = record();
+      await store.create(r);
+      await store.get(r.sessionId);
+      await store.get(r.sessionId);
+      expect(store.cacheStats()).toMatchObject({ hits: 1, entries: 1 });
+      const reconnected = new Promise((resolve) => own.once('ready', resolve));
+      await other.sendCommand(['CLIENT', 'KILL', 'ID', String(await own.clientId())]);
+      await reconnected;
+      expect(store.cacheStats()).toMatchObject({ entries: 0, tracking: false }); // nothing from the old connection
+      expect(await eventually(async () => store.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
+      expect(await store.get(r.sessionId)).toEqual(r);
+      expect(store.cacheStats()).toMatchObject({ hits: 1, misses: 2 }); // read again through the new connection
+    } finally {
+      await store.close();
+      await own.close();
+    }
+  });
+
   it('a store the app lets go of without close() gives its connection back when garbage-collected', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
