@@ -175,11 +175,13 @@ describe('session tokens rotate on renewal', () => {
 });
 
 describe('session token rotation across processes', () => {
-  it('a process whose read cache still holds the old generation neither refuses nor revokes the current token', async () => {
-    // Process B reads through a cache whose invalidations arrive a second late: it holds generation 0 while process A
-    // has moved the session to 1. The current token must still work there, for a ticket and for a renewal.
+  /**
+   * Process A, and process B reading through a cache whose invalidations arrive a second late: B holds generation 0
+   * of a guest (`t0`) while A moves it on. `stateInRedis` reads the record from Redis itself.
+   */
+  async function withLaggingProcess(label: string, run: (p: { a: Express; b: Express; t0: string; stateInRedis: (t: string) => Promise<string | undefined> }) => Promise<void>): Promise<void> {
     const [clientA, { proxy, client: clientB, close }] = await Promise.all([connectRedis(), connectThroughProxy()]);
-    const prefix = uniquePrefix('rotation');
+    const prefix = uniquePrefix(label);
     const storeB = new RedisStore({ client: clientB, prefix, cache: true });
     try {
       const a = buildApp({ rateLimit: false, store: new RedisStore({ client: clientA, prefix }) }, undefined, mountRouter);
@@ -188,42 +190,34 @@ describe('session token rotation across processes', () => {
       const t0 = (await token(a.app).send({}).expect(200)).body.session_token as string;
       await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }).expect(200); // B caches generation 0
       proxy.pushDelayMs = 1000;
-      const t1 = (await renew(a.app, t0).expect(200)).body.session_token as string;
-      await token(b.app).send({ session_token: t1, requested_token_type: 'transfer_ticket' }).expect(200);
-      const t2 = (await renew(b.app, t1).expect(200)).body.session_token as string;
-      expect(decode(t2).claims.gen).toBe(2);
-      expect((await new RedisStore({ client: clientA, prefix }).get(sessionIdOf(t0)))?.state).toBe('active');
-      await a.anon.close();
-      await b.anon.close();
+      const inRedis = new RedisStore({ client: clientA, prefix, cache: false });
+      await run({ a: a.app, b: b.app, t0, stateInRedis: async (t) => (await inRedis.get(sessionIdOf(t)))?.state });
+      a.anon.close();
+      b.anon.close();
     } finally {
       await storeB.close();
       await Promise.all([clientA.close(), close()]);
     }
-  });
-});
+  }
 
-describe('session token rotation: a replaced token judged against a stale cached record', () => {
+  it('a process whose read cache still holds the old generation neither refuses nor revokes the current token', async () => {
+    // The current token must still work on B, for a ticket and for a renewal.
+    await withLaggingProcess('rotation', async ({ a, b, t0, stateInRedis }) => {
+      const t1 = (await renew(a, t0).expect(200)).body.session_token as string;
+      await token(b).send({ session_token: t1, requested_token_type: 'transfer_ticket' }).expect(200);
+      const t2 = (await renew(b, t1).expect(200)).body.session_token as string;
+      expect(decode(t2).claims.gen).toBe(2);
+      expect(await stateInRedis(t0)).toBe('active');
+    });
+  });
+
   it('a process whose read cache still holds the old generation refuses a token two generations back, and revokes', async () => {
-    const [clientA, { proxy, client: clientB, close }] = await Promise.all([connectRedis(), connectThroughProxy()]);
-    const prefix = uniquePrefix('rotation-stale');
-    const storeB = new RedisStore({ client: clientB, prefix, cache: true });
-    try {
-      const a = buildApp({ rateLimit: false, store: new RedisStore({ client: clientA, prefix }) }, undefined, mountRouter);
-      const b = buildApp({ rateLimit: false, store: storeB }, undefined, mountRouter);
-      expect(await eventually(async () => storeB.cacheStats().tracking, Boolean, 5000, 10)).toBe(true);
-      const t0 = (await token(a.app).send({}).expect(200)).body.session_token as string;
-      await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }).expect(200); // B caches generation 0
-      proxy.pushDelayMs = 1000;
-      const t1 = (await renew(a.app, t0).expect(200)).body.session_token as string;
-      await renew(a.app, t1).expect(200); // generation 2: t0 is two generations back
-      shouldBeOAuthError(await token(b.app).send({ session_token: t0, requested_token_type: 'transfer_ticket' }), 400, 'invalid_grant');
-      expect((await new RedisStore({ client: clientA, prefix, cache: false }).get(sessionIdOf(t0)))?.state).toBe('revoked');
-      await a.anon.close();
-      await b.anon.close();
-    } finally {
-      await storeB.close();
-      await Promise.all([clientA.close(), close()]);
-    }
+    await withLaggingProcess('rotation-stale', async ({ a, b, t0, stateInRedis }) => {
+      const t1 = (await renew(a, t0).expect(200)).body.session_token as string;
+      await renew(a, t1).expect(200); // generation 2: t0 is two generations back
+      shouldBeOAuthError(await token(b).send({ session_token: t0, requested_token_type: 'transfer_ticket' }), 400, 'invalid_grant');
+      expect(await stateInRedis(t0)).toBe('revoked');
+    });
   });
 });
 
